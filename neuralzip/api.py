@@ -1,0 +1,238 @@
+"""compress, decompress, open, NeuralZipFile and the incremental objects, in the shape of lzma and
+compression.zstd."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from . import zoo
+from .engine import decode_chunks, encode_chunks
+from .errors import NeuralZipError
+from .format import EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
+
+# chunks coded together in one lockstep batch: wide batches amortise the per-step cost
+BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
+
+
+def _as_bytes(data) -> memoryview:
+    try:
+        return memoryview(data).cast("B")
+    except TypeError:
+        raise TypeError(f"a bytes-like object is required, not {type(data).__name__}") from None
+
+
+class NeuralZipCompressor:
+    """Compresses data incrementally into one stream; flush() ends the stream.
+
+    The output does not depend on how the input is split across compress() calls.
+    """
+
+    def __init__(self, level: int | None = None, *, model: str | os.PathLike | None = None,
+                 device: str | None = None):
+        lv = zoo.level(level)
+        self._model = zoo.load(model if model is not None else lv.model)
+        self._chunk_size = lv.chunk_size
+        self._device = zoo.resolve_device(device)
+        self._batch_bytes = BATCH_CHUNKS[self._device.type] * self._chunk_size
+        self._buffer = bytearray()
+        self._started = self._finished = False
+        self._frames = self._total = self._crc = 0
+
+    def compress(self, data) -> bytes:
+        if self._finished:
+            raise ValueError("compressor has been flushed; make a new one")
+        self._buffer += _as_bytes(data)
+        out = bytearray(self._start())
+        while len(self._buffer) >= self._batch_bytes:
+            out += self._encode(self._batch_bytes)
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        """Compress what is buffered and end the stream."""
+        if self._finished:
+            raise ValueError("repeated call to flush()")
+        out = bytearray(self._start())
+        while self._buffer:
+            out += self._encode(min(len(self._buffer), self._batch_bytes))
+        self._finished = True
+        return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
+
+    def _start(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        return StreamHeader(self._model.name, self._model.sha256, self._chunk_size).to_bytes()
+
+    def _encode(self, n: int) -> bytes:
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        chunks = [data[i:i + self._chunk_size] for i in range(0, n, self._chunk_size)]
+        out = bytearray()
+        for chunk, (method, payload) in zip(chunks, encode_chunks(zoo.runtime(self._model, self._device), chunks)):
+            out += Frame(method, len(chunk), len(payload), crc32(chunk)).to_bytes() + payload
+            self._crc = crc32(chunk, self._crc)
+        self._frames += len(chunks)
+        self._total += n
+        return bytes(out)
+
+
+class NeuralZipDecompressor:
+    """Decompresses one stream incrementally. After its end, eof is True and unused_data holds what follows.
+
+    Frames are decoded in lockstep batches, so output may lag input by up to one batch of chunks.
+    """
+
+    def __init__(self, *, model: str | os.PathLike | None = None, device: str | None = None):
+        self._model_hint = zoo.load(model) if model is not None else None
+        self._device = zoo.resolve_device(device)
+        self._batch = BATCH_CHUNKS[self._device.type]
+        self._input = bytearray()
+        self._output = bytearray()
+        self._header: StreamHeader | None = None
+        self._pending: list[tuple[Frame, bytes]] = []
+        self._frames = self._total = self._crc = 0
+        self._end: EndFrame | None = None
+        self.eof = False
+        self.unused_data = b""
+        self.needs_input = True
+
+    def decompress(self, data, max_length: int = -1) -> bytes:
+        """Decompress data, returning at most max_length bytes (all when negative)."""
+        if self.eof and not self._output:
+            raise EOFError("already at end of stream")
+        self._input += _as_bytes(data)
+        while (max_length < 0 or len(self._output) < max_length) and self._advance():
+            pass
+        n = len(self._output) if max_length < 0 else min(max_length, len(self._output))
+        out = bytes(self._output[:n])
+        del self._output[:n]
+        self.needs_input = not self._output and not self.eof and not self._decodable()
+        return out
+
+    def _decodable(self) -> bool:
+        return len(self._pending) >= self._batch or (self._end is not None and not self.eof)
+
+    def _advance(self) -> bool:
+        """Do one unit of work (parse a header or frame, or decode a batch); False when input is needed."""
+        if self.eof:
+            return False
+        if self._decodable():
+            self._decode_pending()
+            if self._end is not None:
+                self._finish()
+            return True
+        if self._end is not None:
+            return False
+        if self._header is None:
+            parsed = parse_header(self._input)
+            if parsed is None:
+                return False
+            self._header, pos = parsed
+            del self._input[:pos]
+            return True
+        parsed = parse_frame(self._input, 0, self._header)
+        if parsed is None:
+            return False
+        frame, pos = parsed
+        if isinstance(frame, EndFrame):
+            self._end = frame
+            del self._input[:pos]
+            return True
+        if len(self._input) < pos + frame.payload_size:
+            return False
+        self._pending.append((frame, bytes(self._input[pos:pos + frame.payload_size])))
+        del self._input[:pos + frame.payload_size]
+        return True
+
+    def _model(self):
+        h = self._header
+        return zoo.runtime(zoo.find(h.model_sha256, h.model_name, self._model_hint), self._device)
+
+    def _decode_pending(self) -> None:
+        frames, self._pending = self._pending, []
+        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p in frames])
+        for (frame, _), chunk in zip(frames, chunks):
+            if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
+                raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")
+            self._output += chunk
+            self._crc = crc32(chunk, self._crc)
+            self._frames += 1
+            self._total += len(chunk)
+
+    def _finish(self) -> None:
+        end = self._end
+        if (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
+            raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
+        self.eof = True
+        self.unused_data = bytes(self._input)
+        self._input.clear()
+
+
+def compress(data, level: int | None = None, *, model: str | os.PathLike | None = None,
+             device: str | None = None) -> bytes:
+    """Compress data into one neuralzip stream.
+
+    >>> import neuralzip
+    >>> blob = neuralzip.compress(b"hello, world\\n" * 100)
+    >>> neuralzip.decompress(blob)[:13]
+    b'hello, world\\n'
+    """
+    c = NeuralZipCompressor(level, model=model, device=device)
+    return c.compress(data) + c.flush()
+
+
+def decompress(data, *, model: str | os.PathLike | None = None, device: str | None = None) -> bytes:
+    """Decompress one or more concatenated neuralzip streams into the concatenation of their contents."""
+    data = bytes(_as_bytes(data))
+    results = []
+    while True:
+        d = NeuralZipDecompressor(model=model, device=device)
+        results.append(d.decompress(data))
+        if not d.eof:
+            raise EOFError("compressed data ended before the end-of-stream marker was reached")
+        data = d.unused_data
+        if not data:
+            return b"".join(results)
+
+
+@dataclass
+class StreamInfo:
+    """What one stream holds, read from its framing without decoding anything."""
+    model_name: str
+    model_sha256: str
+    chunk_size: int
+    compressed_size: int = 0
+    original_size: int = 0
+    frames: dict = field(default_factory=lambda: {m.name.lower(): 0 for m in Method if m != Method.END})
+
+
+def describe(data) -> list[StreamInfo]:
+    """One StreamInfo per concatenated stream in data (what ``nzip -l`` shows)."""
+    buf = _as_bytes(data)
+    streams, pos = [], 0
+    while pos < len(buf):
+        begin = pos
+        parsed = parse_header(buf, pos)
+        if parsed is None:
+            raise EOFError("compressed data ended inside a stream header")
+        header, start = parsed
+        info = StreamInfo(header.model_name, header.model_sha256.hex(), header.chunk_size)
+        pos = start
+        while True:
+            parsed = parse_frame(buf, pos, header)
+            if parsed is None:
+                raise EOFError("compressed data ended before the end-of-stream marker was reached")
+            frame, pos = parsed
+            if isinstance(frame, EndFrame):
+                break
+            pos += frame.payload_size
+            if pos > len(buf):
+                raise EOFError("compressed data ended inside a frame")
+            info.frames[frame.method.name.lower()] += 1
+            info.original_size += frame.size
+        if frame.total_size != info.original_size or frame.frames != sum(info.frames.values()):
+            raise NeuralZipError("damaged stream: the end-of-stream sizes do not match the frames")
+        info.compressed_size = pos - begin
+        streams.append(info)
+    return streams

@@ -1,0 +1,101 @@
+"""Chunks -> lockstep batches through the model on its device, and the choice of method for each chunk.
+
+Chunks are independent: each starts from the model's initial state. A batch runs all its chunks one token per
+step, the state resident on the model's device; only the frequencies (down) and the symbols (up) cross to the
+host, where each chunk has its own range coder. The model's arithmetic is exact, so the output does not depend
+on how chunks are batched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import zstandard
+
+from .coder import ChunkDecoder, ChunkEncoder
+from .errors import NeuralZipError
+from .format import Method
+from .model import LSTMModel
+
+ZSTD_LEVEL = 19
+ENCODE_WINDOW = 256   # steps of frequencies gathered on the device before the coders take them
+
+
+def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
+    """Range-code each chunk under the model; all chunks advance together."""
+    lengths = [len(c) for c in chunks]
+    steps = max(lengths)
+    symbols = np.zeros((len(chunks), steps), dtype=np.int32)
+    for b, chunk in enumerate(chunks):
+        symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+    symbols_dev = torch.from_numpy(symbols.T.astype(np.int64)).to(model.device)          # (T, B)
+    encoders = [ChunkEncoder() for _ in chunks]
+    state, prev = model.initial_state(len(chunks)), model.start_tokens(len(chunks))
+    window = []
+    for t in range(steps):
+        state = model.step(state, prev)
+        window.append(model.frequencies(state).to(torch.int32))
+        prev = symbols_dev[t]
+        if len(window) == ENCODE_WINDOW or t == steps - 1:
+            start = t + 1 - len(window)
+            freqs = torch.stack(window, dim=1).cpu().numpy()                               # (B, W, V)
+            for b, enc in enumerate(encoders):
+                n = min(lengths[b] - start, len(window))
+                if n > 0:
+                    enc.encode(symbols[b, start:start + n], freqs[b, :n].astype(np.float64))
+            window = []
+    return [enc.finish() for enc in encoders]
+
+
+def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int]) -> list[bytes]:
+    """Inverse of neural_encode: decode each payload into exactly its length of bytes."""
+    decoders = [ChunkDecoder(p) for p in payloads]
+    steps = max(lengths)
+    out = np.zeros((len(payloads), steps), dtype=np.uint8)
+    symbols = np.zeros(len(payloads), dtype=np.int64)
+    state, prev = model.initial_state(len(payloads)), model.start_tokens(len(payloads))
+    active = list(range(len(payloads)))
+    for t in range(steps):
+        state = model.step(state, prev)
+        freqs = model.frequencies(state).cpu().numpy().astype(np.float64)
+        active = [b for b in active if t < lengths[b]]
+        for b in active:
+            symbols[b] = decoders[b].decode(freqs[b:b + 1])
+        out[:, t] = symbols
+        prev = torch.from_numpy(symbols).to(model.device)
+    return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
+
+
+def encode_chunks(model: LSTMModel | None, chunks: list[bytes]) -> list[tuple[Method, bytes]]:
+    """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest."""
+    neural = neural_encode(model, chunks) if model is not None and chunks else [None] * len(chunks)
+    zc = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    result = []
+    for chunk, nz in zip(chunks, neural):
+        best = (Method.STORED, chunk)
+        for method, payload in ((Method.ZSTD, zc.compress(chunk)), (Method.NEURAL, nz)):
+            if payload is not None and len(payload) < len(best[1]):
+                best = (method, payload)
+        result.append(best)
+    return result
+
+
+def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]]) -> list[bytes]:
+    """frames: (method, payload, original size) -> the original chunks. model_for_neural() gives the model,
+    called only when a neural frame is present."""
+    out: list[bytes | None] = [None] * len(frames)
+    neural = [i for i, (m, _, _) in enumerate(frames) if m == Method.NEURAL]
+    if neural:
+        decoded = neural_decode(model_for_neural(), [frames[i][1] for i in neural], [frames[i][2] for i in neural])
+        for i, data in zip(neural, decoded):
+            out[i] = data
+    zd = zstandard.ZstdDecompressor()
+    for i, (method, payload, size) in enumerate(frames):
+        if method == Method.STORED:
+            out[i] = payload
+        elif method == Method.ZSTD:
+            try:
+                out[i] = zd.decompress(payload, max_output_size=size)
+            except zstandard.ZstdError as e:
+                raise NeuralZipError(f"damaged stream: zstd frame does not decompress ({e})") from None
+    return out

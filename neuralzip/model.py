@@ -1,0 +1,134 @@
+"""The network as integer-exact inference: a byte-level LSTM whose every step gives the same bits anywhere.
+
+Fixed-point conventions (one place, used by export and runtime alike):
+- gate pre-activations: integers at scale 2**gate_bits, looked up in sigmoid/tanh tables over [-range, range);
+- gate outputs and the cell state: integers at scale 2**act_bits;
+- the hidden state: int8, h_q = round(h * H_SCALE), fed to exact int8 matrix products;
+- logits: integers at scale 2**logit_bits, turned into frequencies through an exp table, every symbol >= 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .intops import int8_matmul, lookup, rshift_round
+
+H_SCALE = 127
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 256
+    hidden: int = 384
+    start_token: int = 10        # every chunk is read as if it followed a newline
+    gate_bits: int = 10
+    gate_range: int = 8          # sigmoid/tanh tables cover [-8, 8)
+    act_bits: int = 12
+    cell_range: int = 16         # the cell state is clamped to [-16, 16]
+    logit_bits: int = 8
+    logit_range: int = 16        # symbols more than 16 nats below the best share the floor frequency
+    requant_shift: int = 16      # int32 products acc * m are shifted right by this
+
+
+TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)
+    "gates_in": (torch.int32, lambda c: (c.vocab_size, 4 * c.hidden)),   # input + biases, at 2**gate_bits
+    "w_hh": (torch.int8, lambda c: (c.hidden, 4 * c.hidden)),            # (K, N) for int8_matmul
+    "m_hh": (torch.int32, lambda c: (4 * c.hidden,)),                    # per-gate requantization multipliers
+    "w_out": (torch.int8, lambda c: (c.hidden, c.vocab_size)),
+    "m_out": (torch.int32, lambda c: (c.vocab_size,)),
+    "b_out": (torch.int32, lambda c: (c.vocab_size,)),                    # at 2**logit_bits
+    "sigmoid_lut": (torch.int32, lambda c: (2 * c.gate_range << c.gate_bits,)),
+    "tanh_lut": (torch.int32, lambda c: (2 * c.gate_range << c.gate_bits,)),
+    "exp_lut": (torch.int32, lambda c: (c.logit_range << c.logit_bits,)),
+}
+
+
+@dataclass
+class LSTMState:
+    h: torch.Tensor   # (B, H) int8
+    c: torch.Tensor   # (B, H) int32
+
+
+class LSTMModel:
+    """Integer LSTM over bytes. Holds its tensors on one device; knows nothing of files or streams.
+
+    All elementwise work is int32 (vectorised everywhere, no overflow by construction); table lookups go
+    through index_select.
+    """
+
+    def __init__(self, config: ModelConfig, tensors: dict[str, torch.Tensor], device: str | torch.device = "cpu"):
+        for name, (dtype, shape) in TENSOR_SPECS.items():
+            t = tensors.get(name)
+            if t is None or t.dtype != dtype or tuple(t.shape) != shape(config):
+                raise ValueError(f"model tensor {name!r} must be {dtype} of shape {shape(config)}")
+        if int(tensors["m_hh"].min()) < 1 or int(tensors["m_out"].min()) < 1:
+            raise ValueError("model requantization multipliers must be positive")
+        self.config = config
+        self.device = torch.device(device)
+        t = {name: x.to(self.device) for name, x in tensors.items()}
+        H, n = config.hidden, t["sigmoid_lut"].shape[0]
+        # One table for all four gates: sigmoid for i, f, o, tanh for g, chosen by a per-column offset.
+        self._gate_lut = torch.cat([t["sigmoid_lut"], t["tanh_lut"]])
+        column = torch.zeros(4 * H, dtype=torch.int32, device=self.device)
+        column[2 * H:3 * H] = n
+        self._gate_lo, self._gate_hi = column, column + n - 1
+        self._gate_off = column + (config.gate_range << config.gate_bits)
+        # acc * m must stay below 2**31: clamp acc where the product would not (far beyond saturation)
+        limit = (1 << 31) - 1 - (1 << (config.requant_shift - 1))
+        self._a_hh = (limit // t["m_hh"].long()).to(torch.int32)
+        self._a_out = (limit // t["m_out"].long()).to(torch.int32)
+        self.t = t
+
+    def initial_state(self, batch: int) -> LSTMState:
+        H = self.config.hidden
+        return LSTMState(h=torch.zeros(batch, H, dtype=torch.int8, device=self.device),
+                         c=torch.zeros(batch, H, dtype=torch.int32, device=self.device))
+
+    def start_tokens(self, batch: int) -> torch.Tensor:
+        return torch.full((batch,), self.config.start_token, dtype=torch.int64, device=self.device)
+
+    def _requant(self, acc: torch.Tensor, m: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+        acc = torch.clamp(acc, min=-bound, max=bound).mul_(m)
+        return acc.add_(1 << (self.config.requant_shift - 1)).bitwise_right_shift_(self.config.requant_shift)
+
+    def step(self, state: LSTMState, tokens: torch.Tensor) -> LSTMState:
+        """Consume one token per stream: tokens (B,) int64 -> the next state."""
+        cfg, t = self.config, self.t
+        H, B = cfg.hidden, tokens.shape[0]
+        pre = self._requant(int8_matmul(state.h, t["w_hh"]), t["m_hh"], self._a_hh)     # (B, 4H) at 2**gate_bits
+        pre += t["gates_in"].index_select(0, tokens)
+        idx = torch.clamp(pre.add_(self._gate_off), min=self._gate_lo, max=self._gate_hi)
+        gates = self._gate_lut.index_select(0, idx.view(-1)).view(B, 4 * H)            # (B, 4H) at 2**act_bits
+        i, f, g, o = gates.split(H, dim=1)
+        cell_max = cfg.cell_range << cfg.act_bits
+        c = rshift_round(f * state.c + i * g, cfg.act_bits).clamp_(-cell_max, cell_max)
+        tc = lookup(t["tanh_lut"], rshift_round(c, cfg.act_bits - cfg.gate_bits), cfg.gate_range << cfg.gate_bits)
+        h = rshift_round(rshift_round(o * tc, cfg.act_bits) * H_SCALE, cfg.act_bits)
+        return LSTMState(h=h.to(torch.int8), c=c)
+
+    def logits(self, state: LSTMState) -> torch.Tensor:
+        """(B, V) int32 logits at scale 2**logit_bits."""
+        z = self._requant(int8_matmul(state.h, self.t["w_out"]), self.t["m_out"], self._a_out)
+        return z.add_(self.t["b_out"])
+
+    def frequencies(self, state: LSTMState) -> torch.Tensor:
+        """(B, V) int32 frequencies for the next symbol: 1 + 2**16 * exp(logit - best logit), from a table.
+
+        Every symbol gets at least 1; the coder normalises by the sum (below 2**25)."""
+        z = self.logits(state)
+        below = z.amax(dim=1, keepdim=True) - z                              # >= 0; an integer max is exact
+        return lookup(self.t["exp_lut"], below, 0).add_(1)
+
+
+def make_luts(config: ModelConfig) -> dict[str, torch.Tensor]:
+    """The nonlinearity tables. Computed once at export in float64 and frozen into the model file, so that no
+    machine ever evaluates a transcendental function at inference."""
+    n = 2 * config.gate_range << config.gate_bits
+    x = (torch.arange(n, dtype=torch.float64) - (config.gate_range << config.gate_bits)) / (1 << config.gate_bits)
+    one = 1 << config.act_bits
+    d = torch.arange(config.logit_range << config.logit_bits, dtype=torch.float64) / (1 << config.logit_bits)
+    return {"sigmoid_lut": torch.round(torch.sigmoid(x) * one).to(torch.int32),
+            "tanh_lut": torch.round(torch.tanh(x) * one).to(torch.int32),
+            "exp_lut": torch.round(torch.exp(-d) * (1 << 16)).to(torch.int32)}

@@ -1,0 +1,66 @@
+"""Model files: a config and integer tensors in one self-describing file, named by the SHA-256 of its bytes.
+
+Layout: b"NZMODEL1", a u32 (little-endian) length, that many bytes of UTF-8 JSON
+({"name", "description", "config", "tensors": [{"name", "dtype", "shape"}...]}), then each tensor's bytes in
+that order, little-endian and C-contiguous. The hash of the file is the model's identity in every stream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import NeuralZipError
+from .model import ModelConfig, TENSOR_SPECS
+
+MAGIC = b"NZMODEL1"
+_DTYPES = {"int8": torch.int8, "int32": torch.int32, "int64": torch.int64}
+
+
+@dataclass(frozen=True, eq=False)   # compared and hashed by identity; sha256 names it
+class ModelFile:
+    name: str
+    description: str
+    config: ModelConfig
+    tensors: dict            # name -> CPU tensor
+    sha256: bytes            # of the file's bytes
+
+
+def dump(name: str, config: ModelConfig, tensors: dict[str, torch.Tensor], description: str = "") -> bytes:
+    if not name or len(name.encode()) > 255:
+        raise ValueError("a model name must be 1 to 255 bytes of UTF-8")
+    index = [{"name": k, "dtype": str(tensors[k].dtype).removeprefix("torch."), "shape": list(tensors[k].shape)}
+             for k in TENSOR_SPECS]
+    header = json.dumps({"name": name, "description": description, "config": dataclasses.asdict(config),
+                         "tensors": index}, sort_keys=True).encode()
+    body = b"".join(tensors[k].contiguous().numpy().astype(tensors[k].numpy().dtype.newbyteorder("<")).tobytes()
+                    for k in TENSOR_SPECS)
+    return MAGIC + struct.pack("<I", len(header)) + header + body
+
+
+def load(data: bytes) -> ModelFile:
+    if data[:8] != MAGIC:
+        raise NeuralZipError("not a neuralzip model file (bad magic bytes)")
+    try:
+        (n,) = struct.unpack_from("<I", data, 8)
+        header = json.loads(data[12:12 + n])
+        config = ModelConfig(**header["config"])
+        tensors, pos = {}, 12 + n
+        for entry in header["tensors"]:
+            dtype = _DTYPES[entry["dtype"]]
+            np_dtype = np.dtype(str(dtype).removeprefix("torch.")).newbyteorder("<")
+            count = int(np.prod(entry["shape"]))
+            arr = np.frombuffer(data, dtype=np_dtype, count=count, offset=pos).astype(np_dtype.newbyteorder("="))
+            tensors[entry["name"]] = torch.from_numpy(arr.reshape(entry["shape"]))
+            pos += count * np_dtype.itemsize
+    except (KeyError, TypeError, ValueError, struct.error) as e:
+        raise NeuralZipError(f"damaged neuralzip model file: {e}") from None
+    if pos != len(data):
+        raise NeuralZipError("damaged neuralzip model file: wrong length")
+    return ModelFile(header["name"], header.get("description", ""), config, tensors, hashlib.sha256(data).digest())

@@ -1,0 +1,69 @@
+"""Bits per byte of a model on files, as the engine would code them: the integer model's exact code length
+(-log2 of each symbol's frequency share) and, for a checkpoint, the float model's."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import zoo
+from ..model import LSTMModel
+
+
+def _chunks(data: bytes, chunk_size: int) -> list[bytes]:
+    return [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)]
+
+
+def integer_bits(model: LSTMModel, data: bytes, chunk_size: int) -> float:
+    """Total ideal code length in bits of data under the integer model (the range coder adds a few bytes)."""
+    chunks = _chunks(data, chunk_size)
+    lengths = torch.tensor([len(c) for c in chunks])
+    steps = int(lengths.max())
+    sym = torch.zeros(len(chunks), steps, dtype=torch.int64)
+    for b, c in enumerate(chunks):
+        sym[b, :len(c)] = torch.from_numpy(np.frombuffer(c, dtype=np.uint8).astype(np.int64))
+    state, prev, bits = model.initial_state(len(chunks)), model.start_tokens(len(chunks)), 0.0
+    for t in range(steps):
+        state = model.step(state, prev)
+        f = model.frequencies(state).double()
+        p = f.gather(1, sym[:, t:t + 1]).squeeze(1) / f.sum(1)
+        bits += float(-torch.log2(p)[lengths > t].sum())
+        prev = sym[:, t]
+    return bits
+
+
+def float_bits(checkpoint: Path, data: bytes, chunk_size: int, quantized: bool = False) -> float:
+    from ..model import ModelConfig
+    from .floatmodel import FloatLSTMModel
+    ck = torch.load(checkpoint, weights_only=False, map_location="cpu")
+    model = FloatLSTMModel(ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"]))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    bits = 0.0
+    with torch.no_grad():
+        for c in _chunks(data, chunk_size):
+            x = torch.tensor([10] + list(c), dtype=torch.int64)[None]
+            logits, _ = model(x[:, :-1], quantized=quantized)
+            bits += F.cross_entropy(logits[0], x[0, 1:], reduction="sum").item() / math.log(2)
+    return bits
+
+
+if __name__ == "__main__":
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--model", default=zoo.DEFAULT_MODEL)
+    p.add_argument("--checkpoint", type=Path)
+    p.add_argument("--chunk", type=int, default=zoo.level(None).chunk_size)
+    a = p.parse_args()
+    runtime = zoo.runtime(zoo.load(a.model), torch.device("cpu"))
+    for f in a.files:
+        data = f.read_bytes()
+        line = f"{f.name}: integer {integer_bits(runtime, data, a.chunk) / len(data):.4f} bpb"
+        if a.checkpoint:
+            line += f", float {float_bits(a.checkpoint, data, a.chunk) / len(data):.4f} bpb"
+        print(line, flush=True)

@@ -1,0 +1,128 @@
+"""Float training with truncated back-propagation through long streams, then quantization-aware fine-tuning.
+
+Each batch row reads one contiguous stream of ``chunk`` bytes from a random place, segment after segment,
+carrying the LSTM state between segments and starting from a zero state, exactly as the engine codes a chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..model import ModelConfig
+from .floatmodel import FloatLSTMModel
+
+
+class StreamBatches:
+    def __init__(self, data: np.ndarray, batch: int, seq: int, chunk: int, seed: int):
+        self.data, self.batch, self.seq, self.chunk = data, batch, seq, chunk
+        self.rng = np.random.default_rng(seed)
+        self.pos = np.zeros(batch, dtype=np.int64)
+        self.left = np.zeros(batch, dtype=np.int64)   # segments left before a row restarts
+
+    def next(self):
+        """(x, y, reset): inputs and targets (B, seq), and which rows start a new stream."""
+        reset = self.left <= 0
+        n = int(reset.sum())
+        if n:
+            self.pos[reset] = self.rng.integers(0, len(self.data) - self.chunk - 2, n)
+            self.left[reset] = self.chunk // self.seq
+        idx = self.pos[:, None] + np.arange(self.seq + 1)[None, :]
+        window = torch.from_numpy(self.data[idx].astype(np.int64))
+        self.pos += self.seq
+        self.left -= 1
+        return window[:, :-1], window[:, 1:], torch.from_numpy(reset)
+
+
+def evaluate(model: FloatLSTMModel, data: np.ndarray, length: int = 1 << 18, streams: int = 16,
+             seq: int = 256, quantized: bool = False) -> float:
+    """Bits per byte on the first ``length`` bytes of ``data``, as ``streams`` chunks from a zero state."""
+    per = length // streams // seq * seq
+    x = torch.from_numpy(data[: per * streams + 1].astype(np.int64))
+    rows = torch.stack([x[i * per: i * per + per + 1] for i in range(streams)])
+    total, state = 0.0, None
+    model.eval()
+    with torch.no_grad():
+        for s in range(0, per, seq):
+            logits, state = model(rows[:, s:s + seq], state, quantized=quantized)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, s + 1:s + seq + 1].reshape(-1),
+                                     reduction="sum").item()
+    model.train()
+    return total / (per * streams) / math.log(2)
+
+
+def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, steps: int, *, batch: int = 32,
+          seq: int = 256, chunk: int = 16384, lr: float = 2e-3, seed: int = 0, quantized: bool = False,
+          init: Path | None = None, log_every: int = 100, eval_every: int = 1000, threads: int | None = None) -> dict:
+    """Train and save a float checkpoint to ``out`` (resumes from it when it exists)."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    data = np.memmap(train_path, dtype=np.uint8, mode="r")
+    dev = np.fromfile(dev_path, dtype=np.uint8)
+    model = FloatLSTMModel(config)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
+    step = 0
+    if out.exists():
+        ck = torch.load(out, weights_only=False)
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); step = ck["step"]
+    elif init is not None:
+        model.load_state_dict(torch.load(init, weights_only=False)["model"])
+    batches = StreamBatches(data, batch, seq, chunk, seed + step)
+    state, t0, history = None, time.time(), []
+    while step < steps:
+        x, y, reset = batches.next()
+        if state is not None:
+            keep = (~reset).float()[None, :, None]
+            state = tuple(s.detach() * keep for s in state)
+        lr_now = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps))) if step > 100 else lr * step / 100
+        for g in opt.param_groups:
+            g["lr"] = lr_now
+        logits, state = model(x, state, quantized=quantized)
+        loss = F.cross_entropy(logits.reshape(-1, config.vocab_size), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % log_every == 0:
+            rate = log_every * batch * seq / (time.time() - t0)
+            print(f"step {step} loss {loss.item() / math.log(2):.3f} bpb lr {lr_now:.2e} {rate:.0f} tok/s", flush=True)
+            t0 = time.time()
+        if step % eval_every == 0 or step == steps:
+            dev_bpb = evaluate(model, dev, quantized=quantized)
+            history.append({"step": step, "dev_bpb": dev_bpb})
+            print(f"step {step} dev {dev_bpb:.4f} bpb", flush=True)
+            tmp = out.with_suffix(".tmp")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "config": asdict(config), "history": history}, tmp)
+            tmp.replace(out)
+    return {"steps": step, "history": history}
+
+
+if __name__ == "__main__":
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--dev", type=Path, required=True)
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--hidden", type=int, default=384)
+    p.add_argument("--steps", type=int, default=9000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seq", type=int, default=256)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--quantized", action="store_true")
+    p.add_argument("--init", type=Path)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--eval-every", type=int, default=1000)
+    a = p.parse_args()
+    r = train(a.train, a.dev, a.out, ModelConfig(hidden=a.hidden), a.steps, batch=a.batch, seq=a.seq, lr=a.lr,
+              quantized=a.quantized, init=a.init, threads=a.threads, eval_every=a.eval_every)
+    print(json.dumps(r))

@@ -1,0 +1,94 @@
+"""Embedded model files, lookup by name, path or hash, the compression levels, and loaded-model caching."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import modelfile
+from .errors import NeuralZipError
+from .model import LSTMModel
+
+MODELS_DIR = Path(__file__).parent / "models"
+MODEL_SUFFIX = ".nzm"
+
+
+@dataclass(frozen=True)
+class Level:
+    model: str          # name of an embedded model
+    chunk_size: int     # bytes per independent chunk
+
+
+DEFAULT_MODEL = "lstm384-v1"
+LEVELS = {n: Level(DEFAULT_MODEL, size) for n, size in
+          {1: 4096, 2: 4096, 3: 8192, 4: 8192, 5: 16384, 6: 16384, 7: 32768, 8: 65536, 9: 65536}.items()}
+DEFAULT_LEVEL = 6
+MIN_LEVEL, MAX_LEVEL = min(LEVELS), max(LEVELS)
+
+
+def level(n: int | None) -> Level:
+    if n is None:
+        return LEVELS[DEFAULT_LEVEL]
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"level must be an int, not {type(n).__name__}")
+    if n not in LEVELS:
+        raise ValueError(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}, not {n}")
+    return LEVELS[n]
+
+
+def embedded_names() -> list[str]:
+    return sorted(p.name.removesuffix(MODEL_SUFFIX) for p in MODELS_DIR.glob("*" + MODEL_SUFFIX))
+
+
+@functools.lru_cache(maxsize=16)
+def _read(path: str, mtime_ns: int) -> modelfile.ModelFile:
+    return modelfile.load(Path(path).read_bytes())
+
+
+def load(model: str | os.PathLike) -> modelfile.ModelFile:
+    """A model by embedded name or by path to a model file."""
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be a name or a path, not {type(model).__name__}")
+    path = MODELS_DIR / (str(model) + MODEL_SUFFIX)
+    if isinstance(model, str) and os.sep not in model and path.is_file():
+        pass
+    elif Path(model).is_file():
+        path = Path(model)
+    else:
+        raise ValueError(f"no model {str(model)!r}: give a model file's path or one of {embedded_names()}")
+    return _read(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+def find(sha256: bytes, name: str, hint: modelfile.ModelFile | None = None) -> modelfile.ModelFile:
+    """The model a stream was made with: the given one if it matches, else an embedded one with that hash."""
+    if hint is not None and hint.sha256 == sha256:
+        return hint
+    for candidate in embedded_names():
+        m = load(candidate)
+        if m.sha256 == sha256:
+            return m
+    raise NeuralZipError(f"this stream was compressed with model {name!r} (sha256 {sha256.hex()[:16]}...), "
+                         f"which is not embedded in this neuralzip; pass it with model=PATH (--model PATH)")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be 'cpu', 'cuda', 'auto' or a torch.device, not {type(device).__name__}")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but CUDA is not available; use device='cpu' or 'auto'")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', not {device!r}")
+    return dev
+
+
+@functools.lru_cache(maxsize=8)
+def runtime(model: modelfile.ModelFile, device: torch.device) -> LSTMModel:
+    """The model's tensors resident on a device, loaded once per process."""
+    return LSTMModel(model.config, model.tensors, device)
