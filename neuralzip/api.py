@@ -93,13 +93,14 @@ class NeuralZipDecompressor:
         self._pending: list[tuple[Frame, bytes]] = []
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
-        self.eof = False
+        self._done = False          # end of stream reached and checked; output may still be buffered
+        self.eof = False            # ... and all output returned
         self.unused_data = b""
         self.needs_input = True
 
     def decompress(self, data, max_length: int = -1) -> bytes:
         """Decompress data, returning at most max_length bytes (all when negative)."""
-        if self.eof and not self._output:
+        if self.eof:
             raise EOFError("already at end of stream")
         self._input += _as_bytes(data)
         while (max_length < 0 or len(self._output) < max_length) and self._advance():
@@ -107,15 +108,16 @@ class NeuralZipDecompressor:
         n = len(self._output) if max_length < 0 else min(max_length, len(self._output))
         out = bytes(self._output[:n])
         del self._output[:n]
-        self.needs_input = not self._output and not self.eof and not self._decodable()
+        self.eof = self._done and not self._output
+        self.needs_input = not self._output and not self._done and not self._decodable()
         return out
 
     def _decodable(self) -> bool:
-        return len(self._pending) >= self._batch or (self._end is not None and not self.eof)
+        return len(self._pending) >= self._batch or (self._end is not None and not self._done)
 
     def _advance(self) -> bool:
         """Do one unit of work (parse a header or frame, or decode a batch); False when input is needed."""
-        if self.eof:
+        if self._done:
             return False
         if self._decodable():
             self._decode_pending()
@@ -164,7 +166,7 @@ class NeuralZipDecompressor:
         end = self._end
         if (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
             raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
-        self.eof = True
+        self._done = True
         self.unused_data = bytes(self._input)
         self._input.clear()
 

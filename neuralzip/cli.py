@@ -96,12 +96,11 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
                           "compress files that already have the .nz suffix")
 
     comp = p.add_argument_group("compression")
-    for n in range(neuralzip.MIN_LEVEL, neuralzip.MAX_LEVEL + 1):
-        helptext = argparse.SUPPRESS
-        if n == neuralzip.MIN_LEVEL:
-            helptext = (f"compression level -{neuralzip.MIN_LEVEL} ... -{neuralzip.MAX_LEVEL} "
-                        f"(default {neuralzip.DEFAULT_LEVEL}): higher levels code larger independent "
-                        "chunks, for a better ratio and more memory")
+    lo, hi = neuralzip.MIN_LEVEL, neuralzip.MAX_LEVEL
+    for n in range(lo, hi + 1):
+        helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} codes the smallest independent chunks (least memory)",
+                    hi: f"the largest chunks, best ratio (default -{neuralzip.DEFAULT_LEVEL})"
+                    }.get(n, argparse.SUPPRESS)
         comp.add_argument(f"-{n}", dest="level", action="store_const", const=n, help=helptext)
     comp.add_argument("--level", type=int, metavar="N",
                       choices=range(neuralzip.MIN_LEVEL, neuralzip.MAX_LEVEL + 1),
@@ -135,13 +134,11 @@ def _main(argv: list[str] | None, prog: str, default_mode: str) -> int:
     parser = _parser(prog, default_mode)
     try:
         args = parser.parse_args(argv)
+        if args.output is not None and len(args.files) > 1:
+            parser.error("-o/--output takes a single input file")
     except SystemExit as e:       # --help, --version and usage errors: keep argparse's status, but return it
         return e.code if isinstance(e.code, int) else EXIT_ERROR if e.code else EXIT_OK
     files = args.files or ["-"]
-    if args.output is not None and len(files) > 1:
-        parser.print_usage(sys.stderr)
-        print(f"{prog}: error: -o/--output takes a single input file", file=sys.stderr)
-        return EXIT_WARNING       # argparse's status for usage errors
     if args.output == "-":
         args.stdout, args.output = True, None
     ui = _UI(prog, args.quiet, args.verbose)
@@ -194,9 +191,11 @@ def _isatty(stream) -> bool:
 
 def _silence_stdout() -> None:
     """Point fd 1 at /dev/null so the interpreter's final flush of stdout does not fail again."""
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception):     # best effort: a replaced stdout may have no descriptor
+        fd = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def _compressor(args) -> neuralzip.NeuralZipCompressor:
@@ -236,7 +235,8 @@ class _UI:
     def _say(self, text: str) -> None:
         for p in self.progress:
             p.clear()
-        sys.stdout.flush()                    # keep stdout and stderr in order on a shared terminal
+        with contextlib.suppress(ValueError, OSError):   # a closed stdout must not hide the message
+            sys.stdout.flush()                # keep stdout and stderr in order on a shared terminal
         print(f"{self.prog}: {text}", file=sys.stderr, flush=True)
 
 
@@ -421,7 +421,10 @@ def _output(target: str | None, st: os.stat_result | None, force: bool):
         out.flush()
         return
     directory = os.path.dirname(target) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.tmp")
+    except OSError as e:
+        raise Failure(f"{target}: cannot create: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -496,8 +499,9 @@ def _decompress(read, write, args, progress: _Progress) -> tuple[int, int]:
 def _decompressed_pieces(read, args):
     """Yield the content of the concatenated streams that read() returns, at most OUT_SIZE bytes at a time.
 
-    One decompressor per stream: after its eof, the next starts with its unused_data. The input ending inside
-    a stream raises EOFError; data after a stream that is not a stream raises NeuralZipError.
+    One decompressor per stream: its eof comes once all its output has been returned (as with lzma), and the
+    next one starts with its unused_data. The input ending inside a stream raises EOFError; data after a
+    stream that is not a stream raises NeuralZipError.
     """
     data = read(READ_SIZE)
     if not data:
@@ -515,7 +519,6 @@ def _decompressed_pieces(read, args):
                 data = b""
                 if piece:
                     yield piece
-            yield from _drain(dec)
         except neuralzip.NeuralZipError as e:
             if streams:
                 plural = "s" if streams > 1 else ""
@@ -523,22 +526,6 @@ def _decompressed_pieces(read, args):
             raise
         streams += 1
         data = dec.unused_data or read(READ_SIZE)
-
-
-def _drain(dec):
-    """Yield what a decompressor holds after reaching the end of its stream.
-
-    eof turns True once the last frames are decoded, while up to a batch of their output may still wait behind
-    max_length; a further call raises EOFError only when nothing is left, which is the only way to tell.
-    """
-    while True:
-        try:
-            piece = dec.decompress(b"", OUT_SIZE)
-        except EOFError:
-            return
-        if not piece:
-            return
-        yield piece
 
 
 # ----------------------------------------------------------------------------------------------------------

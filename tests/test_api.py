@@ -1,0 +1,157 @@
+"""compress / decompress / describe and the incremental objects."""
+
+import os
+import zlib
+
+import pytest
+
+import neuralzip
+from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError
+from neuralzip.api import BATCH_CHUNKS
+from neuralzip.format import Method
+
+TEXT = b"""It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in
+want of a wife. However little known the feelings or views of such a man may be on his first entering a
+neighbourhood, this truth is so well fixed in the minds of the surrounding families, that he is considered the
+rightful property of some one or other of their daughters. "My dear Mr. Bennet," said his lady to him one day,
+"have you heard that Netherfield Park is let at last?" Mr. Bennet replied that he had not.
+"""
+
+
+def test_round_trip_text():
+    blob = neuralzip.compress(TEXT)
+    assert len(blob) < len(TEXT) // 2
+    assert neuralzip.decompress(blob) == TEXT
+
+
+@pytest.mark.parametrize("data", [b"", b"a", bytes(range(256)), b"\x00" * 5000, os.urandom(3000)])
+def test_round_trip_edge_cases(data):
+    assert neuralzip.decompress(neuralzip.compress(data, 1)) == data
+
+
+def test_random_data_grows_by_framing_only():
+    data = os.urandom(20000)
+    blob = neuralzip.compress(data, level=1)     # 4 KiB chunks: 5 frames
+    assert len(blob) <= len(data) + 200
+    assert {f: n for f, n in neuralzip.describe(blob)[0].frames.items() if n} == {"stored": 5}
+
+
+def test_accepts_any_bytes_like_and_refuses_others():
+    assert neuralzip.decompress(neuralzip.compress(bytearray(b"abc"))) == b"abc"
+    assert neuralzip.decompress(neuralzip.compress(memoryview(b"abc"))) == b"abc"
+    with pytest.raises(TypeError):
+        neuralzip.compress("text")
+
+
+@pytest.mark.parametrize("level", [0, 10, -1])
+def test_bad_levels(level):
+    with pytest.raises(ValueError, match="level"):
+        neuralzip.compress(b"x", level)
+
+
+def test_bad_device_and_model():
+    with pytest.raises(ValueError, match="device"):
+        neuralzip.compress(b"x", device="tpu")
+    with pytest.raises(ValueError, match="no model"):
+        neuralzip.compress(b"x", model="no-such-model")
+
+
+def test_output_does_not_depend_on_how_input_is_fed(monkeypatch):
+    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)          # several batches in a small input
+    data = TEXT * 3
+    one_shot = neuralzip.compress(data, 1)
+    c = NeuralZipCompressor(1)
+    pieces = [c.compress(data[i:i + 777]) for i in range(0, len(data), 777)]
+    assert b"".join(pieces) + c.flush() == one_shot
+
+
+def test_batch_size_does_not_change_the_output(monkeypatch):
+    data = TEXT * 3
+    wide = neuralzip.compress(data, 1)
+    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 1)
+    assert neuralzip.compress(data, 1) == wide
+    assert neuralzip.decompress(wide) == data
+
+
+def test_concatenated_streams():
+    blob = neuralzip.compress(b"first ") + neuralzip.compress(b"") + neuralzip.compress(b"second", 1)
+    assert neuralzip.decompress(blob) == b"first second"
+    assert [s.original_size for s in neuralzip.describe(blob)] == [6, 0, 6]
+
+
+def test_truncation_raises_eoferror():
+    blob = neuralzip.compress(TEXT)
+    for cut in (0, 3, 10, len(blob) // 2, len(blob) - 1):
+        with pytest.raises(EOFError):
+            neuralzip.decompress(blob[:cut]) if cut else _decompress_strict(b"")
+
+
+def _decompress_strict(data):
+    d = NeuralZipDecompressor()
+    d.decompress(data)
+    if not d.eof:
+        raise EOFError
+
+
+def test_corruption_raises_neuralzip_error():
+    blob = bytearray(neuralzip.compress(TEXT))
+    blob[len(blob) // 2] ^= 0x10
+    with pytest.raises(NeuralZipError):
+        neuralzip.decompress(bytes(blob))
+
+
+def test_trailing_garbage_is_refused():
+    with pytest.raises(NeuralZipError, match="magic"):
+        neuralzip.decompress(neuralzip.compress(b"abc") + b"junk")
+
+
+def test_wrong_model_is_named():
+    blob = bytearray(neuralzip.compress(TEXT))
+    header_end = 44 + blob[43] + 4
+    blob[11] ^= 1                                         # another model's hash
+    blob[header_end - 4:header_end] = zlib.crc32(blob[:header_end - 4]).to_bytes(4, "little")
+    with pytest.raises(NeuralZipError, match="compressed with model 'lstm384-v1'"):
+        neuralzip.decompress(bytes(blob))
+
+
+def test_decompressor_max_length_and_needs_input():
+    data = TEXT * 2
+    blob = neuralzip.compress(data, 1)
+    d = NeuralZipDecompressor()
+    out = d.decompress(blob, max_length=100)
+    assert len(out) == 100 and not d.needs_input and not d.eof
+    while not d.eof:
+        chunk = d.decompress(b"", max_length=1000)
+        assert len(chunk) <= 1000
+        out += chunk
+    assert out == data and d.unused_data == b""
+
+
+def test_decompressor_byte_by_byte_with_unused_data():
+    blob = neuralzip.compress(b"hello")
+    d = NeuralZipDecompressor()
+    out = b"".join(d.decompress(blob[i:i + 1]) for i in range(len(blob)))
+    assert out == b"hello" and d.eof
+    d2 = NeuralZipDecompressor()
+    assert d2.decompress(blob + b"next") == b"hello" and d2.unused_data == b"next"
+    with pytest.raises(EOFError):
+        d2.decompress(b"more")
+
+
+def test_compressor_cannot_be_reused():
+    c = NeuralZipCompressor()
+    c.flush()
+    with pytest.raises(ValueError):
+        c.compress(b"x")
+
+
+def test_describe_counts_methods():
+    data = TEXT.ljust(4096, b"\n") + os.urandom(5000)      # one chunk of text, then noise
+    info = neuralzip.describe(neuralzip.compress(data, level=1))[0]
+    assert info.model_name == "lstm384-v1" and info.chunk_size == 4096
+    assert info.original_size == len(data)
+    assert info.frames["neural"] >= 1 and info.frames["stored"] >= 1
+
+
+def test_method_enum_is_stable():
+    assert [m.value for m in Method] == [0, 1, 2, 255]

@@ -1,0 +1,93 @@
+"""The integer model gives the same bits whatever the batch, thread count or device (DESIGN.md section 1)."""
+
+import hashlib
+
+import pytest
+import torch
+
+from neuralzip import zoo
+from neuralzip.intops import _float_matmul, int8_matmul, rshift_round
+from neuralzip.model import LSTMModel
+
+TEXT = b"It was the best of times, it was the worst of times; \xff\x00 binary too.\n" * 2
+
+
+def _model(device="cpu") -> LSTMModel:
+    return zoo.runtime(zoo.load(zoo.DEFAULT_MODEL), torch.device(device))
+
+
+def _frequency_trace(model: LSTMModel, rows: list[bytes]) -> torch.Tensor:
+    """(T, B, V) frequencies of each row's bytes, all rows in one lockstep batch."""
+    tokens = torch.tensor([list(r) for r in rows], dtype=torch.int64, device=model.device)
+    state, prev, out = model.initial_state(len(rows)), model.start_tokens(len(rows)), []
+    for t in range(tokens.shape[1]):
+        state = model.step(state, prev)
+        out.append(model.frequencies(state).cpu())
+        prev = tokens[:, t]
+    return torch.stack(out)
+
+
+def test_frequencies_are_positive_integers():
+    f = _frequency_trace(_model(), [TEXT])
+    assert f.dtype == torch.int32 and int(f.min()) >= 1 and int(f.sum(-1).max()) < 1 << 25
+
+
+def test_one_stream_alone_equals_the_same_stream_in_a_batch():
+    model = _model()
+    others = [bytes(reversed(TEXT)), TEXT.upper(), bytes(range(256))[:len(TEXT)]] * 7
+    alone = _frequency_trace(model, [TEXT])[:, 0]
+    batched = _frequency_trace(model, others[:11] + [TEXT] + others[11:])[:, 11]
+    assert torch.equal(alone, batched)
+
+
+def test_thread_count_does_not_change_the_bits():
+    model = _model()
+    rows = [TEXT, TEXT[::-1]] * 20
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = _frequency_trace(model, rows)
+        torch.set_num_threads(2)
+        two = _frequency_trace(model, rows)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(one, two)
+
+
+def test_golden_frequency_hash():
+    """Any drift in the arithmetic, on any machine, fails here."""
+    f = _frequency_trace(_model(), [TEXT, TEXT[::-1]])
+    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN_FREQUENCIES
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_equals_cpu():
+    rows = [TEXT, TEXT[::-1]] * 9
+    assert torch.equal(_frequency_trace(_model("cpu"), rows), _frequency_trace(_model("cuda"), rows))
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 384, 1536), (3, 8, 8), (40, 384, 256), (7, 2000, 16), (5, 13, 9)])
+def test_int8_matmul_is_exact(m, k, n):
+    g = torch.Generator().manual_seed(m * k * n)
+    a = torch.randint(-127, 128, (m, k), generator=g, dtype=torch.int8)
+    b = torch.randint(-127, 128, (k, n), generator=g, dtype=torch.int8)
+    a[0] = 127
+    b[:, 0] = 127
+    exact = (a.double() @ b.double()).to(torch.int64)
+    assert torch.equal(int8_matmul(a, b).to(torch.int64), exact)
+    assert torch.equal(_float_matmul(a, b).to(torch.int64), exact)
+
+
+def test_rshift_round_rounds_half_up():
+    x = torch.tensor([-6, -5, -3, -2, 2, 3, 5, 6], dtype=torch.int32)
+    assert rshift_round(x, 2).tolist() == [-1, -1, -1, 0, 1, 1, 1, 2]
+
+
+def test_model_rejects_wrong_tensors():
+    mf = zoo.load(zoo.DEFAULT_MODEL)
+    bad = dict(mf.tensors, w_hh=mf.tensors["w_hh"].to(torch.int32))
+    with pytest.raises(ValueError, match="w_hh"):
+        LSTMModel(mf.config, bad)
+
+
+GOLDEN_FREQUENCIES = "0" * 16
