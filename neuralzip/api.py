@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
-from .format import EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
+from .format import MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -68,13 +68,28 @@ class NeuralZipCompressor:
         data = bytes(self._buffer[:n])
         del self._buffer[:n]
         chunks = [data[i:i + self._chunk_size] for i in range(0, n, self._chunk_size)]
+        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks)
         out = bytearray()
-        for chunk, (method, payload) in zip(chunks, encode_chunks(zoo.runtime(self._model, self._device), chunks)):
-            out += Frame(method, len(chunk), len(payload), crc32(chunk)).to_bytes() + payload
-            self._crc = crc32(chunk, self._crc)
-        self._frames += len(chunks)
+        for method, original, payload in _join_stored(chunks, coded):
+            out += Frame(method, len(original), len(payload), crc32(original)).to_bytes() + payload
+            self._crc = crc32(original, self._crc)
+            self._frames += 1
         self._total += n
         return bytes(out)
+
+
+def _join_stored(chunks, coded):
+    """(method, original, payload) per frame, consecutive stored chunks joined into one frame: incompressible
+    data then costs one frame header per 4 MiB, not one per chunk."""
+    frames = []
+    for chunk, (method, payload) in zip(chunks, coded):
+        last = frames[-1] if frames else None
+        if (method == Method.STORED and last and last[0] == Method.STORED
+                and len(last[1]) + len(chunk) <= MAX_STORED_SIZE):
+            frames[-1] = (method, last[1] + chunk, last[2] + payload)
+        else:
+            frames.append((method, chunk, payload))
+    return frames
 
 
 class NeuralZipDecompressor:
@@ -113,7 +128,10 @@ class NeuralZipDecompressor:
         return out
 
     def _decodable(self) -> bool:
-        return len(self._pending) >= self._batch or (self._end is not None and not self._done)
+        # a batch is full at batch chunks, or at as many bytes (stored frames join several chunks)
+        full = len(self._pending) >= self._batch or (
+            self._pending and sum(f.size for f, _ in self._pending) >= self._batch * self._header.chunk_size)
+        return full or (self._end is not None and not self._done)
 
     def _advance(self) -> bool:
         """Do one unit of work (parse a header or frame, or decode a batch); False when input is needed."""

@@ -17,6 +17,7 @@ MAGIC = b"\x89NZP"
 FORMAT_VERSION = 1
 CODER_RANGE_V1 = 1          # constriction queue range coder, 32-bit words, Categorical(perfect=False)
 MAX_CHUNK_SIZE = 1 << 24
+MAX_STORED_SIZE = 1 << 22   # a stored frame may join consecutive stored chunks, up to this size
 
 _HEAD = struct.Struct("<4sBBBI32sB")   # magic, version, flags, coder, chunk_size, model sha256, name length
 _FRAME = struct.Struct("<BIII")        # method, original size, payload size, crc32 of the original
@@ -116,8 +117,9 @@ def parse_frame(buf, pos: int, header: StreamHeader) -> tuple[Frame | EndFrame, 
     method, size, payload_size, crc = _FRAME.unpack_from(buf, pos)
     if method not in (Method.STORED, Method.ZSTD, Method.NEURAL):
         raise NeuralZipError(f"damaged stream: unknown frame method {method}")
-    if not 0 < size <= header.chunk_size:
-        raise NeuralZipError(f"damaged stream: frame size {size} outside 1..{header.chunk_size}")
+    limit = max(header.chunk_size, MAX_STORED_SIZE) if method == Method.STORED else header.chunk_size
+    if not 0 < size <= limit:
+        raise NeuralZipError(f"damaged stream: frame size {size} outside 1..{limit}")
     # every method but stored is used only when it is smaller than the original
     if payload_size > size or (method == Method.STORED) != (payload_size == size):
         raise NeuralZipError(f"damaged stream: frame payload size {payload_size} for {size} bytes")

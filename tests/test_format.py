@@ -49,8 +49,10 @@ def test_frames_parse_and_validate():
     assert parse_frame(end, 0, HEADER) == (EndFrame(1, 2, 3), 17)
     assert parse_frame(end[:16], 0, HEADER) is None
     for bad in (Frame(Method.ZSTD, 300, 301, 0), Frame(Method.STORED, 300, 299, 0), Frame(Method.NEURAL, 0, 0, 0),
-                Frame(Method.NEURAL, 16385, 10, 0)):
+                Frame(Method.NEURAL, 16385, 10, 0), Frame(Method.STORED, (1 << 22) + 1, (1 << 22) + 1, 0)):
         with pytest.raises(NeuralZipError, match="damaged"):
             parse_frame(bad.to_bytes(), 0, HEADER)
+    big = Frame(Method.STORED, 1 << 22, 1 << 22, 0)          # stored frames may join chunks
+    assert parse_frame(big.to_bytes(), 0, HEADER)[0] == big
     with pytest.raises(NeuralZipError, match="method"):
         parse_frame(b"\x07" + raw[1:], 0, HEADER)

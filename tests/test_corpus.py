@@ -1,0 +1,51 @@
+"""Round trips over the benchmark corpus (../shared/corpus), where it is present.
+
+Files up to 128 KiB run by default; NEURALZIP_SLOW_TESTS=1 runs every file, through the API and the command line.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import neuralzip
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SLOW = os.environ.get("NEURALZIP_SLOW_TESTS") == "1"
+FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix not in {".md", ".tsv"}) \
+    if CORPUS.is_dir() else []
+SMALL = [p for p in FILES if p.stat().st_size <= 128 << 10]
+
+pytestmark = pytest.mark.skipif(not FILES, reason="benchmark corpus not present (../shared/corpus)")
+
+
+def _id(p):
+    return f"{p.parent.name}/{p.name}"
+
+
+@pytest.mark.parametrize("path", FILES if SLOW else SMALL, ids=_id)
+def test_api_round_trip(path):
+    data = path.read_bytes()
+    blob = neuralzip.compress(data)
+    assert neuralzip.decompress(blob) == data
+    # never more than the framing beyond the original (0.1% + 64 bytes is the promise)
+    assert len(blob) <= len(data) * 1.001 + 64
+
+
+@pytest.mark.skipif(not SLOW, reason="set NEURALZIP_SLOW_TESTS=1")
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_command_line_pipe_round_trip(path):
+    env = dict(os.environ)
+    nzip = subprocess.Popen([sys.executable, "-m", "neuralzip", "-c", str(path)], stdout=subprocess.PIPE, env=env)
+    out = subprocess.run([sys.executable, "-m", "neuralzip", "-dc"], stdin=nzip.stdout, capture_output=True,
+                         env=env, check=True).stdout
+    assert nzip.wait() == 0
+    assert out == path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["canterbury-artificial/random.txt"])
+def test_incompressible_file_grows_by_framing_only(name):
+    data = (CORPUS / name).read_bytes()
+    assert len(neuralzip.compress(data)) <= len(data) * 1.001 + 64
