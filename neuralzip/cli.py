@@ -7,9 +7,8 @@ With no FILE, or FILE "-", standard input goes to standard output.
 
 Behaviour, and where it follows which tool:
 
-* Input files are KEPT by default, as zstd does (gzip and xz remove them); --rm removes an input, and only
-  after its output has been completely written, flushed, fsync'ed and renamed into place. --rm is ignored
-  when the output goes to standard output (-c), as in zstd.
+* As gzip does, an input file is removed once its output is complete: written, flushed, fsync'ed and
+  renamed into place, never before. -k (--keep) keeps it; so does writing to standard output (-c).
 * Output goes to a temporary file beside the destination (".NAME.tmpXXXXXX") that is renamed into place
   only on success; on any error or interrupt it is removed and an existing file is left untouched.
   An existing output file is not overwritten without -f, nor is the input overwritten by its own output.
@@ -67,10 +66,10 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Compress or decompress FILEs with neuralzip (a neural language model and a range coder).\n"
                     f"With no FILE, or when FILE is -, read standard input and write standard output.",
-        epilog="Input files are kept by default (like zstd, unlike gzip); use --rm to remove each input after\n"
-               "its output has been completely and safely written.\n"
+        epilog="As with gzip, each input file is removed once its output has been completely and safely\n"
+               "written; -k keeps it, and so does -c.\n"
                "Exit status: 0 success, 1 error, 2 warning (e.g. a skipped file), 130 interrupted.")
-    p.set_defaults(mode=default_mode, remove=False)
+    p.set_defaults(mode=default_mode, remove=True)
     mode = p.add_argument_group("operation (the last one given wins)")
     mode.add_argument("-z", "--compress", dest="mode", action="store_const", const="compress",
                       help="compress (the default for nzip)")
@@ -88,9 +87,9 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     where.add_argument("-o", "--output", metavar="FILE",
                        help="write to FILE (a single input only; - is standard output)")
     out.add_argument("-k", "--keep", dest="remove", action="store_false",
-                     help="keep input files (the default)")
+                     help="keep input files (they are removed by default once the output is safely written)")
     out.add_argument("--rm", dest="remove", action="store_true",
-                     help="remove each input file once its output is safely written")
+                     help="remove each input file once its output is safely written (the default)")
     out.add_argument("-f", "--force", action="store_true",
                      help="overwrite existing output files; read or write compressed data on a terminal; "
                           "compress files that already have the .nz suffix")

@@ -10,10 +10,6 @@ import functools
 
 import torch
 
-# int8 x int8 products summed over K stay exact in float32 while K * 127 * 127 < 2**24.
-_FLOAT32_EXACT_K = (1 << 24) // (127 * 127)
-
-
 def rshift_round(x: torch.Tensor, shift: int) -> torch.Tensor:
     """x / 2**shift rounded half up (toward +inf): the one rounding rule of the integer model."""
     return (x + (1 << (shift - 1))) >> shift
@@ -21,8 +17,9 @@ def rshift_round(x: torch.Tensor, shift: int) -> torch.Tensor:
 
 def _float_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     # Integers held in floats are exact while every partial sum is, whatever order the kernel sums in.
-    dtype = torch.float32 if a.shape[1] <= _FLOAT32_EXACT_K else torch.float64
-    return (a.to(dtype) @ b.to(dtype)).to(torch.int32)
+    # float64, not float32: a user's allow_tf32 or set_float32_matmul_precision("medium") would make
+    # float32 products inexact, and nothing touches float64.
+    return (a.to(torch.float64) @ b.to(torch.float64)).to(torch.int32)
 
 
 def _int_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

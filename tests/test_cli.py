@@ -66,24 +66,25 @@ def listing(directory: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------------------
 
-def test_round_trip_keeps_input_by_default(text_file, tmp_path, capsys):
+def test_round_trip_removes_input_like_gzip(text_file, tmp_path, capsys):
     assert nzip(text_file) == 0
     packed = tmp_path / "a.txt.nz"
-    assert text_file.read_bytes() == TEXT                      # kept, like zstd
+    assert listing(tmp_path) == ["a.txt.nz"]                   # removed after success, like gzip
     assert neuralzip.decompress(packed.read_bytes()) == TEXT
-    text_file.unlink()
-    assert nunzip(packed) == 0
+    assert nunzip("-k", packed) == 0
     assert text_file.read_bytes() == TEXT
-    assert packed.exists()
-    assert listing(tmp_path) == ["a.txt", "a.txt.nz"]         # no temporary files left
+    assert listing(tmp_path) == ["a.txt", "a.txt.nz"]         # -k kept it; no temporary files left
     assert capsys.readouterr().err == ""
 
 
-def test_rm_removes_input_after_success(text_file, tmp_path):
+def test_keep_and_rm(text_file, tmp_path):
     packed = tmp_path / "a.txt.nz"
+    assert nzip("-k", text_file) == 0
+    assert listing(tmp_path) == ["a.txt", "a.txt.nz"]
+    packed.unlink()
     assert nzip("--rm", text_file) == 0
     assert listing(tmp_path) == ["a.txt.nz"]
-    assert nzip("-d", "--rm", packed) == 0
+    assert nzip("-d", packed) == 0
     assert listing(tmp_path) == ["a.txt"]
     assert text_file.read_bytes() == TEXT
     assert nzip("--rm", "-k", text_file) == 0                 # the last of -k / --rm wins
@@ -242,7 +243,7 @@ def test_mode_and_times_are_preserved(text_file, tmp_path):
     st = os.stat(tmp_path / "a.txt.nz")
     assert st.st_mode & 0o7777 == 0o640
     assert st.st_mtime_ns == 1_100_000_000_000_000_000
-    text_file.unlink()
+    assert not text_file.exists()
     assert nzip("-d", tmp_path / "a.txt.nz") == 0
     st = os.stat(text_file)
     assert st.st_mode & 0o7777 == 0o640
@@ -287,14 +288,14 @@ def test_progress_only_on_a_terminal(text_file, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "PROGRESS_MIN", 100)       # make the small input count as large
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0)
     monkeypatch.setattr(cli, "READ_SIZE", 64)
-    assert nzip("-f", text_file) == 0
+    assert nzip("-kf", text_file) == 0
     assert capsys.readouterr().err == ""                  # stderr is not a terminal
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    assert nzip("-f", text_file) == 0
+    assert nzip("-kf", text_file) == 0
     err = capsys.readouterr().err
     assert f"\r{text_file}: " in err and f"/ {len(TEXT)} B (" in err and "B/s" in err
     assert err.endswith("\r") and err.rsplit("\r", 2)[1].strip() == ""   # cleared at the end
-    assert nzip("-f", "-q", text_file) == 0
+    assert nzip("-kf", "-q", text_file) == 0
     assert capsys.readouterr().err == ""
 
 
