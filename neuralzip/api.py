@@ -42,10 +42,19 @@ class NeuralZipCompressor:
     def compress(self, data) -> bytes:
         if self._finished:
             raise ValueError("compressor has been flushed; make a new one")
-        self._buffer += _as_bytes(data)
+        view = _as_bytes(data)
         out = bytearray(self._start())
-        while len(self._buffer) >= self._batch_bytes:
-            out += self._encode(self._batch_bytes)
+        if self._buffer:                         # complete the batch begun by earlier calls
+            take = min(len(view), self._batch_bytes - len(self._buffer))
+            self._buffer += view[:take]
+            view = view[take:]
+            if len(self._buffer) == self._batch_bytes:
+                out += self._encode(bytes(self._buffer))
+                self._buffer.clear()
+        while len(view) >= self._batch_bytes:   # whole batches straight from the caller's data
+            out += self._encode(bytes(view[:self._batch_bytes]))
+            view = view[self._batch_bytes:]
+        self._buffer += view
         return bytes(out)
 
     def flush(self) -> bytes:
@@ -53,8 +62,9 @@ class NeuralZipCompressor:
         if self._finished:
             raise ValueError("repeated call to flush()")
         out = bytearray(self._start())
-        while self._buffer:
-            out += self._encode(min(len(self._buffer), self._batch_bytes))
+        if self._buffer:
+            out += self._encode(bytes(self._buffer))
+            self._buffer.clear()
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
 
@@ -64,9 +74,8 @@ class NeuralZipCompressor:
         self._started = True
         return StreamHeader(self._model.name, self._model.sha256, self._chunk_size).to_bytes()
 
-    def _encode(self, n: int) -> bytes:
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
+    def _encode(self, data: bytes) -> bytes:
+        n = len(data)
         chunks = [data[i:i + self._chunk_size] for i in range(0, n, self._chunk_size)]
         coded = encode_chunks(zoo.runtime(self._model, self._device), chunks)
         out = bytearray()
@@ -102,8 +111,8 @@ class NeuralZipDecompressor:
         self._model_hint = zoo.load(model) if model is not None else None
         self._device = zoo.resolve_device(device)
         self._batch = BATCH_CHUNKS[self._device.type]
-        self._input = bytearray()
-        self._output = bytearray()
+        self._input = _ByteQueue()
+        self._output = _ByteQueue()
         self._header: StreamHeader | None = None
         self._pending: list[tuple[Frame, bytes]] = []
         self._frames = self._total = self._crc = 0
@@ -117,12 +126,10 @@ class NeuralZipDecompressor:
         """Decompress data, returning at most max_length bytes (all when negative)."""
         if self.eof:
             raise EOFError("already at end of stream")
-        self._input += _as_bytes(data)
+        self._input.put(_as_bytes(data))
         while (max_length < 0 or len(self._output) < max_length) and self._advance():
             pass
-        n = len(self._output) if max_length < 0 else min(max_length, len(self._output))
-        out = bytes(self._output[:n])
-        del self._output[:n]
+        out = self._output.take(len(self._output) if max_length < 0 else max_length)
         self.eof = self._done and not self._output
         self.needs_input = not self._output and not self._done and not self._decodable()
         return out
@@ -144,25 +151,26 @@ class NeuralZipDecompressor:
             return True
         if self._end is not None:
             return False
+        buf, start = self._input.buffer, self._input.start
         if self._header is None:
-            parsed = parse_header(self._input)
+            parsed = parse_header(buf, start)
             if parsed is None:
                 return False
-            self._header, pos = parsed
-            del self._input[:pos]
+            self._header, end = parsed
+            self._input.skip_to(end)
             return True
-        parsed = parse_frame(self._input, 0, self._header)
+        parsed = parse_frame(buf, start, self._header)
         if parsed is None:
             return False
-        frame, pos = parsed
+        frame, end = parsed
         if isinstance(frame, EndFrame):
             self._end = frame
-            del self._input[:pos]
+            self._input.skip_to(end)
             return True
-        if len(self._input) < pos + frame.payload_size:
+        if len(buf) < end + frame.payload_size:
             return False
-        self._pending.append((frame, bytes(self._input[pos:pos + frame.payload_size])))
-        del self._input[:pos + frame.payload_size]
+        self._pending.append((frame, bytes(buf[end:end + frame.payload_size])))
+        self._input.skip_to(end + frame.payload_size)
         return True
 
     def _model(self):
@@ -175,7 +183,7 @@ class NeuralZipDecompressor:
         for (frame, _), chunk in zip(frames, chunks):
             if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")
-            self._output += chunk
+            self._output.put(chunk)
             self._crc = crc32(chunk, self._crc)
             self._frames += 1
             self._total += len(chunk)
@@ -185,8 +193,33 @@ class NeuralZipDecompressor:
         if (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
             raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
         self._done = True
-        self.unused_data = bytes(self._input)
-        self._input.clear()
+        self.unused_data = self._input.take(len(self._input))
+
+
+class _ByteQueue:
+    """Bytes appended at the back and consumed from the front in amortised linear time (deleting from the
+    front of a bytearray moves everything behind, every time)."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.start = 0
+
+    def __len__(self) -> int:
+        return len(self.buffer) - self.start
+
+    def put(self, data) -> None:
+        self.buffer += data
+
+    def skip_to(self, position: int) -> None:
+        self.start = position
+        if self.start > (1 << 16) and self.start * 2 > len(self.buffer):
+            del self.buffer[:self.start]
+            self.start = 0
+
+    def take(self, n: int) -> bytes:
+        out = bytes(self.buffer[self.start:self.start + n])
+        self.skip_to(self.start + len(out))
+        return out
 
 
 def compress(data, level: int | None = None, *, model: str | os.PathLike | None = None,

@@ -47,3 +47,16 @@ def export(checkpoint: Path, out: Path, name: str, description: str = "") -> byt
     data = modelfile.dump(name, config, integer_tensors(ck["model"], config), description)
     out.write_bytes(data)
     return data
+
+
+if __name__ == "__main__":
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--description", default="")
+    a = p.parse_args()
+    data = export(a.checkpoint, a.out, a.name, a.description)
+    import hashlib
+    print(f"{a.out}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")

@@ -1,0 +1,73 @@
+"""The machine and the software a run is reported with."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from .inputs import REPO_ROOT
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def git_revision() -> str:
+    """The repository's commit, with '+dirty' when the working tree has changes."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def torch_info(device: str) -> dict:
+    """torch's version and threads, and the GPU's name when the run is on CUDA."""
+    try:
+        import torch
+    except ImportError:
+        return {"torch": "not installed"}
+    info = {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    if device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def describe(device: str) -> dict:
+    """Machine, date and versions; the load average matters because a busy machine slows every figure."""
+    try:
+        cores_usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores_usable = os.cpu_count()
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu": cpu_model(), "cores": os.cpu_count(), "cores_usable": cores_usable, "memory_gib": memory_gib(),
+        "os": platform.platform(), "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(unset)"),
+        "device": device, "git": git_revision(),
+        **torch_info(device),
+    }
