@@ -62,7 +62,7 @@ def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int]) -
         for b in active:
             symbols[b] = decoders[b].decode(freqs[b:b + 1])
         out[:, t] = symbols
-        prev = torch.from_numpy(symbols).to(model.device)
+        prev = torch.from_numpy(symbols.copy()).to(model.device)   # symbols is rewritten next step
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
 
 

@@ -171,3 +171,11 @@ def test_thread_count_gives_identical_streams():
                                     check=True).stdout)
     assert blobs[0] == blobs[1]
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
+
+
+def test_golden_stream():
+    """The whole pipeline, frozen: format, embedded model, integer arithmetic and coder."""
+    import hashlib
+    blob = neuralzip.compress(TEXT)
+    assert blob[:4] == b"\x89NZP"
+    assert hashlib.sha256(blob).hexdigest()[:16] == "80e2573db9007d0a"
