@@ -30,8 +30,8 @@ def test_api_round_trip(path):
     data = path.read_bytes()
     blob = neuralzip.compress(data)
     assert neuralzip.decompress(blob) == data
-    # never more than the framing beyond the original (0.1% + 64 bytes is the promise)
-    assert len(blob) <= len(data) * 1.001 + 64
+    # never more than the framing beyond the original: header and end (< 100 bytes), 13 bytes a frame
+    assert len(blob) <= len(data) + 100 + 13 * (len(data) // 16384 + 1)
 
 
 @pytest.mark.skipif(not SLOW, reason="set NEURALZIP_SLOW_TESTS=1")
@@ -45,7 +45,7 @@ def test_command_line_pipe_round_trip(path):
     assert out == path.read_bytes()
 
 
-@pytest.mark.parametrize("name", ["canterbury-artificial/random.txt"])
-def test_incompressible_file_grows_by_framing_only(name):
+@pytest.mark.parametrize("name", ["canterbury-artificial/random.txt", "canterbury/kennedy.xls"])
+def test_file_grows_at_most_a_tenth_of_a_percent_and_64_bytes(name):
     data = (CORPUS / name).read_bytes()
     assert len(neuralzip.compress(data)) <= len(data) * 1.001 + 64
