@@ -53,9 +53,9 @@ def load(model: str | os.PathLike) -> modelfile.ModelFile:
     """A model by embedded name or by path to a model file."""
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(f"model must be a name or a path, not {type(model).__name__}")
-    path = MODELS_DIR / (str(model) + MODEL_SUFFIX)
-    if isinstance(model, str) and os.sep not in model and path.is_file():
-        pass
+    embedded = MODELS_DIR / f"{model}{MODEL_SUFFIX}"
+    if isinstance(model, str) and os.sep not in model and embedded.is_file():
+        path = embedded
     elif Path(model).is_file():
         path = Path(model)
     else:
