@@ -258,7 +258,9 @@ def write_markdown(path: Path, run: dict, plots: list[str], plot_notes: list[str
              f"neuralzip against classical compressors on the same files in one run, {m['date'][:10]}, "
              f"on {m['cpu']} × {m['cores']}. Raw figures: `results.json`, `results.csv`.", ""]
     if run["failures"]:
-        intro += [f"**{run['failures']} (compressor, file) measurement(s) FAILED** — see the tables.", ""]
+        intro += [f"**{run['failures']} (compressor, file) measurement(s) FAILED:**", ""]
+        intro += [f"- {r['compressor']} on {r['file']}: {r['error'].strip().splitlines()[0]}"
+                  for r in run["rows"] if r.get("error")] + [""]
     lines = (intro + _run_section(run) + _totals_section(run) + _per_file_sections(run) +
              _plots_section(plots, plot_notes) + [METHOD])
     path.write_text("\n".join(lines))
