@@ -130,6 +130,8 @@ class NeuralZipDecompressor:
         while (max_length < 0 or len(self._output) < max_length) and self._advance():
             pass
         out = self._output.take(len(self._output) if max_length < 0 else max_length)
+        while not self._output and self._advance(decode=False):
+            pass                                 # parse what is buffered: it may hold the next batch
         self.eof = self._done and not self._output
         self.needs_input = not self._output and not self._done and not self._decodable()
         return out
@@ -140,11 +142,14 @@ class NeuralZipDecompressor:
             self._pending and sum(f.size for f, _ in self._pending) >= self._batch * self._header.chunk_size)
         return full or (self._end is not None and not self._done)
 
-    def _advance(self) -> bool:
-        """Do one unit of work (parse a header or frame, or decode a batch); False when input is needed."""
+    def _advance(self, decode: bool = True) -> bool:
+        """Do one unit of work (parse a header or frame, or, if decode, decode a batch); False when there is
+        nothing to do without more input (or without decoding)."""
         if self._done:
             return False
         if self._decodable():
+            if not decode:
+                return False
             self._decode_pending()
             if self._end is not None:
                 self._finish()

@@ -83,14 +83,7 @@ def test_truncation_raises_eoferror():
     blob = neuralzip.compress(TEXT)
     for cut in (0, 3, 10, len(blob) // 2, len(blob) - 1):
         with pytest.raises(EOFError):
-            neuralzip.decompress(blob[:cut]) if cut else _decompress_strict(b"")
-
-
-def _decompress_strict(data):
-    d = NeuralZipDecompressor()
-    d.decompress(data)
-    if not d.eof:
-        raise EOFError
+            neuralzip.decompress(blob[:cut])
 
 
 def test_corruption_raises_neuralzip_error():
@@ -125,6 +118,20 @@ def test_decompressor_max_length_and_needs_input():
         assert len(chunk) <= 1000
         out += chunk
     assert out == data and d.unused_data == b""
+
+
+def test_needs_input_is_false_while_given_input_remains(monkeypatch):
+    """A caller that feeds everything at once and then drains with max_length must never be asked for more:
+    the second batch of frames is still in the decompressor's input."""
+    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
+    data = TEXT * 40                                      # 5 chunks of 4 KiB: three batches
+    blob = neuralzip.compress(data, 1)
+    d = NeuralZipDecompressor()
+    out = d.decompress(blob, max_length=1024)           # a batch's output is a multiple of this
+    while not d.eof:
+        assert not d.needs_input
+        out += d.decompress(b"", max_length=1024)
+    assert out == data
 
 
 def test_decompressor_byte_by_byte_with_unused_data():
