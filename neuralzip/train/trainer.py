@@ -60,7 +60,8 @@ def evaluate(model: FloatLSTMModel, data: np.ndarray, length: int = 1 << 18, str
 
 def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, steps: int, *, batch: int = 32,
           seq: int = 256, chunk: int = 16384, lr: float = 2e-3, seed: int = 0, quantized: bool = False,
-          init: Path | None = None, log_every: int = 100, eval_every: int = 1000, threads: int | None = None) -> dict:
+          init: Path | None = None, log_every: int = 100, eval_every: int = 1000, eval_bytes: int = 1 << 18,
+          threads: int | None = None) -> dict:
     """Train and save a float checkpoint to ``out`` (resumes from it when it exists)."""
     if threads:
         torch.set_num_threads(threads)
@@ -97,7 +98,8 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
             print(f"step {step} loss {loss.item() / math.log(2):.3f} bpb lr {lr_now:.2e} {rate:.0f} tok/s", flush=True)
             t0 = time.time()
         if step % eval_every == 0 or step == steps:
-            dev_bpb = evaluate(model, dev, quantized=quantized)
+            dev_bpb = evaluate(model, dev, length=min(eval_bytes, len(dev) - 1), seq=min(seq, 256),
+                               quantized=quantized)
             history.append({"step": step, "dev_bpb": dev_bpb})
             print(f"step {step} dev {dev_bpb:.4f} bpb", flush=True)
             tmp = out.with_suffix(".tmp")
