@@ -90,15 +90,19 @@ class NeuralZipCompressor:
 def _join_stored(chunks, coded):
     """(method, original, payload) per frame, consecutive stored chunks joined into one frame: incompressible
     data then costs one frame header per 4 MiB, not one per chunk."""
-    frames = []
+    groups: list[tuple[Method, list[bytes], list[bytes]]] = []
+    joined = 0                                   # bytes in the stored group being built
     for chunk, (method, payload) in zip(chunks, coded):
-        last = frames[-1] if frames else None
-        if (method == Method.STORED and last and last[0] == Method.STORED
-                and len(last[1]) + len(chunk) <= MAX_STORED_SIZE):
-            frames[-1] = (method, last[1] + chunk, last[2] + payload)
+        if method == Method.STORED and groups and groups[-1][0] == Method.STORED \
+                and joined + len(chunk) <= MAX_STORED_SIZE:
+            groups[-1][1].append(chunk)
+            groups[-1][2].append(payload)
+            joined += len(chunk)
         else:
-            frames.append((method, chunk, payload))
-    return frames
+            groups.append((method, [chunk], [payload]))
+            joined = len(chunk)
+    # one join per frame: concatenating as we go would copy each 4 MiB frame once per chunk in it
+    return [(method, b"".join(originals), b"".join(payloads)) for method, originals, payloads in groups]
 
 
 class NeuralZipDecompressor:
@@ -115,6 +119,7 @@ class NeuralZipDecompressor:
         self._output = _ByteQueue()
         self._header: StreamHeader | None = None
         self._pending: list[tuple[Frame, bytes]] = []
+        self._pending_size = 0      # original bytes in the pending frames
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
         self._done = False          # end of stream reached and checked; output may still be buffered
@@ -139,7 +144,7 @@ class NeuralZipDecompressor:
     def _decodable(self) -> bool:
         # a batch is full at batch chunks, or at as many bytes (stored frames join several chunks)
         full = len(self._pending) >= self._batch or (
-            self._pending and sum(f.size for f, _ in self._pending) >= self._batch * self._header.chunk_size)
+            self._pending and self._pending_size >= self._batch * self._header.chunk_size)
         return full or (self._end is not None and not self._done)
 
     def _advance(self, decode: bool = True) -> bool:
@@ -175,6 +180,7 @@ class NeuralZipDecompressor:
         if len(buf) < end + frame.payload_size:
             return False
         self._pending.append((frame, bytes(buf[end:end + frame.payload_size])))
+        self._pending_size += frame.size
         self._input.skip_to(end + frame.payload_size)
         return True
 
@@ -183,7 +189,7 @@ class NeuralZipDecompressor:
         return zoo.runtime(zoo.find(h.model_sha256, h.model_name, self._model_hint), self._device)
 
     def _decode_pending(self) -> None:
-        frames, self._pending = self._pending, []
+        frames, self._pending, self._pending_size = self._pending, [], 0
         chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p in frames])
         for (frame, _), chunk in zip(frames, chunks):
             if len(chunk) != frame.size or crc32(chunk) != frame.crc32:

@@ -98,7 +98,7 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     lo, hi = neuralzip.MIN_LEVEL, neuralzip.MAX_LEVEL
     for n in range(lo, hi + 1):
         helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} codes the smallest independent chunks (least memory)",
-                    hi: f"the largest chunks, best ratio (default -{neuralzip.DEFAULT_LEVEL})"
+                    hi: f"the largest chunks, best ratio; the default is -{neuralzip.DEFAULT_LEVEL}"
                     }.get(n, argparse.SUPPRESS)
         comp.add_argument(f"-{n}", dest="level", action="store_const", const=n, help=helptext)
     comp.add_argument("--level", type=int, metavar="N",

@@ -34,7 +34,7 @@ def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
     window = []
     for t in range(steps):
         state = model.step(state, prev)
-        window.append(model.frequencies(state).to(torch.int32))
+        window.append(model.frequencies(state))                                            # (B, V) int32
         prev = symbols_dev[t]
         if len(window) == ENCODE_WINDOW or t == steps - 1:
             start = t + 1 - len(window)
