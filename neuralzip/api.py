@@ -13,6 +13,9 @@ from .format import MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc3
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
+# the decompressor decodes a batch once it holds this many chunks' worth of original bytes, however large the
+# stream says its chunks are: what it buffers stays bounded (16 MiB on CPU)
+DECODE_CHUNK_BYTES = 1 << 16
 
 
 def _as_bytes(data) -> memoryview:
@@ -36,6 +39,8 @@ class NeuralZipCompressor:
         self._device = zoo.resolve_device(device)
         self._batch_bytes = BATCH_CHUNKS[self._device.type] * self._chunk_size
         self._buffer = bytearray()
+        self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
+        self._stored_size = 0
         self._started = self._finished = False
         self._frames = self._total = self._crc = 0
 
@@ -65,6 +70,7 @@ class NeuralZipCompressor:
         if self._buffer:
             out += self._encode(bytes(self._buffer))
             self._buffer.clear()
+        out += self._end_stored()
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
 
@@ -75,43 +81,49 @@ class NeuralZipCompressor:
         return StreamHeader(self._model.name, self._model.sha256, self._chunk_size).to_bytes()
 
     def _encode(self, data: bytes) -> bytes:
-        n = len(data)
-        chunks = [data[i:i + self._chunk_size] for i in range(0, n, self._chunk_size)]
+        chunks = [data[i:i + self._chunk_size] for i in range(0, len(data), self._chunk_size)]
         coded = encode_chunks(zoo.runtime(self._model, self._device), chunks)
         out = bytearray()
-        for method, original, payload in _join_stored(chunks, coded):
-            out += Frame(method, len(original), len(payload), crc32(original)).to_bytes() + payload
-            self._crc = crc32(original, self._crc)
-            self._frames += 1
-        self._total += n
+        for chunk, (method, payload) in zip(chunks, coded):
+            if method != Method.STORED:
+                out += self._end_stored() + self._frame(method, chunk, payload)
+                continue
+            # consecutive stored chunks share one frame (incompressible data then costs a frame header per
+            # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
+            if self._stored_size + len(chunk) > MAX_STORED_SIZE:
+                out += self._end_stored()
+            self._stored.append(chunk)
+            self._stored_size += len(chunk)
         return bytes(out)
 
+    def _end_stored(self) -> bytes:
+        if not self._stored:
+            return b""
+        original = b"".join(self._stored)
+        self._stored, self._stored_size = [], 0
+        return self._frame(Method.STORED, original, original)
 
-def _join_stored(chunks, coded):
-    """(method, original, payload) per frame, consecutive stored chunks joined into one frame: incompressible
-    data then costs one frame header per 4 MiB, not one per chunk."""
-    groups: list[tuple[Method, list[bytes], list[bytes]]] = []
-    joined = 0                                   # bytes in the stored group being built
-    for chunk, (method, payload) in zip(chunks, coded):
-        if method == Method.STORED and groups and groups[-1][0] == Method.STORED \
-                and joined + len(chunk) <= MAX_STORED_SIZE:
-            groups[-1][1].append(chunk)
-            groups[-1][2].append(payload)
-            joined += len(chunk)
-        else:
-            groups.append((method, [chunk], [payload]))
-            joined = len(chunk)
-    # one join per frame: concatenating as we go would copy each 4 MiB frame once per chunk in it
-    return [(method, b"".join(originals), b"".join(payloads)) for method, originals, payloads in groups]
+    def _frame(self, method: Method, original: bytes, payload: bytes) -> bytes:
+        self._crc = crc32(original, self._crc)
+        self._frames += 1
+        self._total += len(original)
+        return Frame(method, len(original), len(payload), crc32(original)).to_bytes() + payload
 
 
 class NeuralZipDecompressor:
     """Decompresses one stream incrementally. After its end, eof is True and unused_data holds what follows.
 
     Frames are decoded in lockstep batches, so output may lag input by up to one batch of chunks.
+
+    max_size, when given, bounds the stream's content: a frame that would take it past max_size bytes raises
+    NeuralZipError before anything of it is decoded (a guard against decompression bombs).
     """
 
-    def __init__(self, *, model: str | os.PathLike | None = None, device: str | None = None):
+    def __init__(self, *, model: str | os.PathLike | None = None, device: str | None = None,
+                 max_size: int | None = None):
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise ValueError(f"max_size must be a non-negative integer or None, not {max_size!r}")
+        self._max_size = max_size
         self._model_hint = zoo.load(model) if model is not None else None
         self._device = zoo.resolve_device(device)
         self._batch = BATCH_CHUNKS[self._device.type]
@@ -144,7 +156,7 @@ class NeuralZipDecompressor:
     def _decodable(self) -> bool:
         # a batch is full at batch chunks, or at as many bytes (stored frames join several chunks)
         full = len(self._pending) >= self._batch or (
-            self._pending and self._pending_size >= self._batch * self._header.chunk_size)
+            self._pending and self._pending_size >= self._batch * min(self._header.chunk_size, DECODE_CHUNK_BYTES))
         return full or (self._end is not None and not self._done)
 
     def _advance(self, decode: bool = True) -> bool:
@@ -177,6 +189,9 @@ class NeuralZipDecompressor:
             self._end = frame
             self._input.skip_to(end)
             return True
+        if self._max_size is not None and self._total + self._pending_size + frame.size > self._max_size:
+            raise NeuralZipError(f"the content exceeds the size limit of {self._max_size} bytes; "
+                                 "raise the limit if the data is trusted")
         if len(buf) < end + frame.payload_size:
             return False
         self._pending.append((frame, bytes(buf[end:end + frame.payload_size])))

@@ -16,6 +16,8 @@ Behaviour, and where it follows which tool:
 * Decompressing a file that lacks the .nz suffix is skipped with a warning, unless -c or -o names the
   output; compressing a file that already has it is skipped unless -f, -c or -o is given.
 * Compressed data is neither written to nor read from a terminal unless -f is given.
+* --max-size bounds what decompression may produce (a guard against decompression bombs): data whose frames
+  would take the content past it is refused before they are decoded, and nothing is written in its place.
 * Data is streamed in pieces of 1 MiB, so memory stays bounded whatever the size of the input
   (the library itself buffers up to one lockstep batch of chunks).
 * A progress line is shown on stderr when it is a terminal, -q is not given and the input is over 1 MiB.
@@ -109,6 +111,9 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
                            "file for streams whose model is not embedded")
     comp.add_argument("--device", choices=("auto", "cpu", "cuda"),
                       help="where the model runs (default: auto, CUDA when available)")
+    comp.add_argument("--max-size", type=_byte_count, metavar="SIZE",
+                      help="when decompressing or testing, fail (before decoding it) on data whose content "
+                           "would exceed SIZE bytes; suffixes K, M, G, T for KiB, MiB, GiB, TiB")
 
     info = p.add_argument_group("messages")
     info.add_argument("-v", "--verbose", action="count", default=0,
@@ -117,6 +122,21 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     info.add_argument("-V", "--version", action="version", version=f"%(prog)s {neuralzip.__version__}")
     p.add_argument("files", nargs="*", metavar="FILE", help="files to process (- is standard input)")
     return p
+
+
+def _byte_count(text: str) -> int:
+    """"123", "64K", "1.5G" -> bytes (binary multiples)."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = text.rstrip("KMGTkmgtiIBb"), text[len(text.rstrip("KMGTkmgtiIBb")):].upper()
+    unit = unit.removesuffix("B").removesuffix("I")
+    try:
+        value = float(number) * units[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: use a number of bytes, e.g. 1000000, "
+                                         "512K, 100M or 2G") from None
+    if not 0 <= value < 1 << 63:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: out of range")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,8 +221,10 @@ def _compressor(args) -> neuralzip.NeuralZipCompressor:
     return neuralzip.NeuralZipCompressor(args.level, model=args.model, device=args.device)
 
 
-def _decompressor(args) -> neuralzip.NeuralZipDecompressor:
-    return neuralzip.NeuralZipDecompressor(model=args.model, device=args.device)
+def _decompressor(args, produced: int = 0) -> neuralzip.NeuralZipDecompressor:
+    """A decompressor for the next stream, after produced bytes of earlier streams (--max-size counts all)."""
+    limit = None if args.max_size is None else max(args.max_size - produced, 0)
+    return neuralzip.NeuralZipDecompressor(model=args.model, device=args.device, max_size=limit)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -505,9 +527,9 @@ def _decompressed_pieces(read, args):
     data = read(READ_SIZE)
     if not data:
         raise neuralzip.NeuralZipError("the input is empty, not neuralzip data")
-    streams = 0
+    streams = produced = 0
     while data:
-        dec = _decompressor(args)
+        dec = _decompressor(args, produced)
         try:
             while not dec.eof:
                 if not data and dec.needs_input:
@@ -516,6 +538,7 @@ def _decompressed_pieces(read, args):
                         raise EOFError("compressed data is truncated")
                 piece = dec.decompress(data, OUT_SIZE)
                 data = b""
+                produced += len(piece)
                 if piece:
                     yield piece
         except neuralzip.NeuralZipError as e:

@@ -18,6 +18,9 @@ from .format import Method
 from .model import LSTMModel
 
 ZSTD_LEVEL = 19
+ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
+NOISE_COLLISIONS = 128  # a chunk whose byte-collision rate is below 1/128 (Renyi entropy above 7 bits per byte)
+                        # is near-random: compressed or encrypted data, where the model cannot win
 ENCODE_WINDOW = 256   # steps of frequencies gathered on the device before the coders take them
 
 
@@ -66,15 +69,29 @@ def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int]) -
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
 
 
-def encode_chunks(model: LSTMModel | None, chunks: list[bytes]) -> list[tuple[Method, bytes]]:
+def looks_random(chunk: bytes) -> bool:
+    """Whether chunk is near-random bytes (compressed, encrypted), which the model is not tried on.
+
+    Integer arithmetic only, so the choice, and with it the stream, is the same on every machine.
+    """
+    counts = np.bincount(np.frombuffer(chunk, dtype=np.uint8), minlength=256).astype(np.int64)
+    return int(counts @ counts) * NOISE_COLLISIONS < len(chunk) ** 2
+
+
+def encode_chunks(model: LSTMModel, chunks: list[bytes]) -> list[tuple[Method, bytes]]:
     """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest."""
-    neural = neural_encode(model, chunks) if model is not None and chunks else [None] * len(chunks)
-    zc = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    noise = [looks_random(c) for c in chunks]
+    modelled = [c for c, r in zip(chunks, noise) if not r]
+    neural = iter(neural_encode(model, modelled) if modelled else [])
+    careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     result = []
-    for chunk, nz in zip(chunks, neural):
+    for chunk, r in zip(chunks, noise):
         best = (Method.STORED, chunk)
-        for method, payload in ((Method.ZSTD, zc.compress(chunk)), (Method.NEURAL, nz)):
-            if payload is not None and len(payload) < len(best[1]):
+        candidates = [(Method.ZSTD, (fast if r else careful).compress(chunk))]
+        if not r:
+            candidates.append((Method.NEURAL, next(neural)))
+        for method, payload in candidates:
+            if len(payload) < len(best[1]):
                 best = (method, payload)
         result.append(best)
     return result

@@ -16,7 +16,7 @@ from .errors import NeuralZipError
 MAGIC = b"\x89NZP"
 FORMAT_VERSION = 1
 CODER_RANGE_V1 = 1          # constriction queue range coder, 32-bit words, Categorical(perfect=False)
-MAX_CHUNK_SIZE = 1 << 24
+MAX_CHUNK_SIZE = 1 << 20   # bounds the work and memory one (possibly damaged) frame can cost a reader
 MAX_STORED_SIZE = 1 << 22   # a stored frame may join consecutive stored chunks, up to this size
 
 _HEAD = struct.Struct("<4sBBBI32sB")   # magic, version, flags, coder, chunk_size, model sha256, name length

@@ -73,6 +73,32 @@ def test_batch_size_does_not_change_the_output(monkeypatch):
     assert neuralzip.decompress(wide) == data
 
 
+def test_batch_size_does_not_change_stored_frames(monkeypatch):
+    """Stored chunks are joined across batch boundaries, so CPU and CUDA batches give the same stream."""
+    rng = __import__("random").Random(5)
+    noise = bytes(rng.randrange(256) for _ in range(6 * 4096))
+    data = TEXT * 10 + noise + TEXT * 10 + noise
+    wide = neuralzip.compress(data, 1)
+    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
+    assert neuralzip.compress(data, 1) == wide
+    assert neuralzip.decompress(wide) == data
+    assert neuralzip.describe(wide)[0].frames["stored"] == 2      # each run of noise is one frame
+
+
+def test_near_random_chunks_skip_the_model(monkeypatch):
+    from neuralzip import engine
+    assert engine.looks_random(os.urandom(4096))
+    assert not engine.looks_random(TEXT * 8) and not engine.looks_random(b"\x00" * 4096)
+    assert not engine.looks_random(bytes(range(128)))       # chunks of up to 128 bytes are always tried
+    modelled = []
+    real = engine.neural_encode
+    monkeypatch.setattr(engine, "neural_encode", lambda m, chunks: modelled.extend(chunks) or real(m, chunks))
+    text = (TEXT * 20)[:2 * 4096]                       # two whole level-1 chunks, then two of noise
+    data = text + os.urandom(2 * 4096)
+    assert neuralzip.decompress(neuralzip.compress(data, 1)) == data
+    assert modelled == [text[:4096], text[4096:]]
+
+
 def test_concatenated_streams():
     blob = neuralzip.compress(b"first ") + neuralzip.compress(b"") + neuralzip.compress(b"second", 1)
     assert neuralzip.decompress(blob) == b"first second"
@@ -118,6 +144,17 @@ def test_decompressor_max_length_and_needs_input():
         assert len(chunk) <= 1000
         out += chunk
     assert out == data and d.unused_data == b""
+
+
+def test_max_size_refuses_before_decoding(monkeypatch):
+    blob = neuralzip.compress(TEXT, 1)
+    assert NeuralZipDecompressor(max_size=len(TEXT)).decompress(blob) == TEXT
+    monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
+    with pytest.raises(NeuralZipError, match=f"size limit of {len(TEXT) - 1} bytes"):
+        NeuralZipDecompressor(max_size=len(TEXT) - 1).decompress(blob)
+    for bad in (-1, 1.5, "10"):
+        with pytest.raises(ValueError, match="max_size"):
+            NeuralZipDecompressor(max_size=bad)
 
 
 def test_needs_input_is_false_while_given_input_remains(monkeypatch):

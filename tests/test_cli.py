@@ -322,6 +322,28 @@ def test_unusable_arguments_exit_1(text_file, tmp_path, capsys):
     assert listing(tmp_path) == ["a.txt"]
 
 
+def test_max_size_refuses_a_bomb_and_keeps_the_input(nz_file, tmp_path, capsys):
+    assert nunzip("--max-size", len(TEXT) - 1, nz_file) == 1
+    assert "size limit" in capsys.readouterr().err
+    assert listing(tmp_path) == ["b.txt.nz"]
+    assert nunzip("-t", "--max-size", "100", nz_file) == 1
+    assert nunzip("-t", "--max-size", "1K", nz_file) == 0
+    assert nunzip("--max-size", len(TEXT), nz_file) == 0
+    assert (tmp_path / "b.txt").read_bytes() == TEXT
+
+
+def test_max_size_counts_every_concatenated_stream(nz_file, blob, capsysbinary):
+    nz_file.write_bytes(blob + blob)
+    assert nunzip("-c", "--max-size", 2 * len(TEXT) - 1, nz_file) == 1
+    assert nunzip("-c", "--max-size", 2 * len(TEXT), nz_file) == 0
+
+
+@pytest.mark.parametrize("size", ["-5", "lots", "1Q"])
+def test_bad_max_size_is_a_usage_error(nz_file, size, capsys):
+    assert nunzip(f"--max-size={size}", nz_file) == 2
+    assert "invalid size" in capsys.readouterr().err
+
+
 def test_version(capsys):
     assert nzip("-V") == 0
     assert neuralzip.__version__ in capsys.readouterr().out
