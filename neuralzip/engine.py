@@ -112,6 +112,9 @@ def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]]) -> 
             out[i] = payload
         elif method == Method.ZSTD:
             try:
+                # a content size in the zstd header is allocated up front: check it before trusting it
+                if zstandard.frame_content_size(payload) not in (size, -1):
+                    raise zstandard.ZstdError("its header gives another content size")
                 out[i] = zd.decompress(payload, max_output_size=size)
             except zstandard.ZstdError as e:
                 raise NeuralZipError(f"damaged stream: zstd frame does not decompress ({e})") from None

@@ -4,12 +4,17 @@ The default profile is quick; NEURALZIP_SLOW_TESTS=1 runs many more examples.
 """
 
 import os
+import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import neuralzip
 from neuralzip import NeuralZipDecompressor, NeuralZipError
+from neuralzip.format import Method
+from fuzz.mutations import check, join, mutate, set_header_field, split
+from fuzz.mutate import seeds
 
 SLOW = os.environ.get("NEURALZIP_SLOW_TESTS") == "1"
 EXAMPLES = 300 if SLOW else 25
@@ -72,3 +77,60 @@ def test_random_edits_and_appended_garbage(edits, tail):
     for pos, value in edits:
         blob[pos % len(blob)] = value
     assert _outcome(bytes(blob) + tail) in (None, SMALL)
+
+
+# structure: frames swapped, duplicated, dropped; header fields edited with a correct CRC ---------------------
+
+MIXED = b"\x00" * 4096 + random.Random(2).randbytes(4096) + b"ab" * 2048 + SMALL * 5   # zstd, stored, zstd, neural
+MIXED_STREAM = neuralzip.compress(MIXED, 1)
+HEAD, FRAMES, END = split(MIXED_STREAM)
+
+
+def test_split_sees_every_frame():
+    assert [f[0] for f in FRAMES] == [Method.ZSTD, Method.STORED, Method.ZSTD, Method.NEURAL]
+    assert join(HEAD, FRAMES, END) == MIXED_STREAM
+
+
+@pytest.mark.parametrize("order", [[1, 0, 2, 3], [0, 1, 3, 2], [3, 2, 1, 0], [2, 0, 1, 3]])
+def test_swapped_frames_are_refused(order):
+    with pytest.raises(NeuralZipError, match="end-of-stream"):
+        neuralzip.decompress(join(HEAD, [FRAMES[i] for i in order], END))
+
+
+@pytest.mark.parametrize("frames", [[0, 0, 1, 2, 3], [0, 1, 2, 3, 3], [0, 1, 2], [1, 2, 3], [0, 2, 3]])
+def test_duplicated_or_dropped_frames_are_refused(frames):
+    with pytest.raises(NeuralZipError, match="end-of-stream"):
+        neuralzip.decompress(join(HEAD, [FRAMES[i] for i in frames], END))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("version", 2, "version 2 is not supported.*upgrade"), ("version", 0, "version 0"),
+    ("flags", 0x80, "flags 0x80.*upgrade"), ("coder", 9, "coder 9.*upgrade"),
+    ("chunk_size", 0, "chunk size 0"), ("chunk_size", (1 << 20) + 1, "chunk size"),
+    ("chunk_size", 100, "frame size 4096 outside 1..100"), ("sha256", bytes(32), "lstm384-v1")])
+def test_edited_header_fields_say_what_is_wrong(field, value, message):
+    with pytest.raises(NeuralZipError, match=message):
+        neuralzip.decompress(join(set_header_field(HEAD, field, value), FRAMES, END))
+
+
+def test_a_larger_chunk_size_in_the_header_is_harmless():
+    assert neuralzip.decompress(join(set_header_field(HEAD, "chunk_size", 1 << 20), FRAMES, END)) == MIXED
+
+
+# random mutations, as fuzz/mutate.py makes them, and the cases fuzzing has found --------------------------
+
+@pytest.mark.parametrize("seed", range(40 if SLOW else 4))
+def test_random_mutations_obey_the_rule(seed):
+    rng = random.Random(seed)
+    corpus = seeds()
+    for _ in range(250):
+        _, original, stream = rng.choice(corpus)
+        check(original, mutate(stream, rng), seconds=30)
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.joinpath("regressions").glob("*.nz")),
+                         ids=lambda p: p.stem)
+def test_regressions_found_by_fuzzing(path):
+    """Inputs that once broke the rule: each must now raise NeuralZipError or EOFError."""
+    with pytest.raises((NeuralZipError, EOFError)):
+        neuralzip.decompress(path.read_bytes())

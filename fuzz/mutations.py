@@ -1,0 +1,165 @@
+"""Mutations of valid neuralzip streams, and the rule every mutated stream must obey.
+
+Shared by tests/test_properties.py (fixed, quick cases), fuzz/mutate.py (random cases for as long as you like)
+and fuzz/atheris_decompress.py (coverage-guided). The rule: decompressing a mutated stream either returns
+exactly the original, or raises NeuralZipError or EOFError, within a time bound; anything else is a failure.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+import time
+import zlib
+
+import neuralzip
+from neuralzip.format import parse_frame, parse_header
+
+_HEAD = struct.Struct("<4sBBBI32sB")
+# fields of the header that a mutation may set, with the header CRC then made right again, so that the field
+# itself is what the reader must judge: (offset, struct format)
+HEADER_FIELDS = {"version": (4, "<B"), "flags": (5, "<B"), "coder": (6, "<B"), "chunk_size": (7, "<I"),
+                 "sha256": (11, "<32s")}
+FRAME_FIELDS = {"method": (0, "<B"), "size": (1, "<I"), "payload_size": (5, "<I"), "crc32": (9, "<I")}
+END_FIELDS = {"total_size": (1, "<Q"), "frames": (9, "<I"), "crc32": (13, "<I")}
+
+
+def split(blob: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """One valid stream -> (header, [frame with its payload, ...], end frame)."""
+    header, pos = parse_header(blob)
+    head, frames = blob[:pos], []
+    while True:
+        frame, end = parse_frame(blob, pos, header)
+        if not hasattr(frame, "payload_size"):          # the end frame
+            return head, frames, blob[pos:end]
+        frames.append(blob[pos:end + frame.payload_size])
+        pos = end + frame.payload_size
+
+
+def join(head: bytes, frames: list[bytes], end: bytes) -> bytes:
+    return head + b"".join(frames) + end
+
+
+def set_field(raw: bytes, offset: int, fmt: str, value) -> bytes:
+    size = struct.calcsize(fmt)
+    return raw[:offset] + struct.pack(fmt, value) + raw[offset + size:]
+
+
+def set_header_field(head: bytes, name: str, value) -> bytes:
+    """The header with one field changed and its CRC recomputed."""
+    offset, fmt = HEADER_FIELDS[name]
+    body = set_field(head[:-4], offset, fmt, value)
+    return body + zlib.crc32(body).to_bytes(4, "little")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# random mutations: each takes (stream, rng) and returns a mutated stream
+
+def _flip_bit(b, rng):
+    i = rng.randrange(len(b) * 8)
+    return b[:i // 8] + bytes([b[i // 8] ^ (1 << i % 8)]) + b[i // 8 + 1:]
+
+
+def _set_bytes(b, rng):
+    out = bytearray(b)
+    for _ in range(rng.randint(1, 8)):
+        out[rng.randrange(len(out))] = rng.randrange(256)
+    return bytes(out)
+
+
+def _insert(b, rng):
+    i = rng.randrange(len(b) + 1)
+    return b[:i] + rng.randbytes(rng.randint(1, 16)) + b[i:]
+
+
+def _delete(b, rng):
+    i = rng.randrange(len(b))
+    return b[:i] + b[i + rng.randint(1, 16):]
+
+
+def _truncate(b, rng):
+    return b[:rng.randrange(len(b))]
+
+
+def _append(b, rng):
+    # garbage, or a cut copy of the stream (a whole copy would be a valid concatenation)
+    return b + rng.choice([rng.randbytes(rng.randint(1, 32)), b[:rng.randint(1, len(b) - 1)]])
+
+
+def _structural(b, rng):
+    head, frames, end = split(b)
+    kind = rng.choice(["swap", "duplicate", "drop", "header", "frame", "end", "reverse"])
+    if kind == "header":
+        name = rng.choice(list(HEADER_FIELDS))
+        offset, fmt = HEADER_FIELDS[name]
+        value = rng.randbytes(32) if name == "sha256" else rng.choice(
+            [0, 1, 2, 255, rng.randrange(1 << (8 * struct.calcsize(fmt)))])
+        head = set_header_field(head, name, value)
+    elif kind == "end":
+        name = rng.choice(list(END_FIELDS))
+        offset, fmt = END_FIELDS[name]
+        end = set_field(end, offset, fmt, rng.randrange(1 << (8 * struct.calcsize(fmt))))
+    elif not frames:
+        return _set_bytes(b, rng)
+    elif kind == "frame":
+        i = rng.randrange(len(frames))
+        name = rng.choice(list(FRAME_FIELDS))
+        offset, fmt = FRAME_FIELDS[name]
+        frames[i] = set_field(frames[i], offset, fmt, rng.randrange(1 << (8 * struct.calcsize(fmt))))
+    elif kind == "swap":
+        i, j = rng.randrange(len(frames)), rng.randrange(len(frames))
+        frames[i], frames[j] = frames[j], frames[i]
+    elif kind == "duplicate":
+        i = rng.randrange(len(frames))
+        frames.insert(rng.randrange(len(frames) + 1), frames[i])
+    elif kind == "drop":
+        del frames[rng.randrange(len(frames))]
+    else:
+        frames.reverse()
+    return join(head, frames, end)
+
+
+MUTATORS = [_flip_bit, _set_bytes, _insert, _delete, _truncate, _append, _structural]
+
+
+def mutate(blob: bytes, rng: random.Random) -> bytes:
+    """One to three random mutations of a valid stream (structural ones only while it still parses)."""
+    for _ in range(rng.randint(1, 3)):
+        op = rng.choice(MUTATORS)
+        try:
+            mutated = op(blob, rng)
+        except (neuralzip.NeuralZipError, TypeError, ValueError, IndexError):   # no longer splits into frames
+            mutated = _set_bytes(blob, rng)
+        blob = mutated or b"\x00"
+    return blob
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+class RuleBroken(AssertionError):
+    """A mutated stream did something other than round-trip or raise NeuralZipError / EOFError in time."""
+
+
+def check(original: bytes | set[bytes], blob: bytes, seconds: float = 60.0) -> str:
+    """Decompress blob; return "identical", "NeuralZipError" or "EOFError", or raise RuleBroken.
+
+    original is the content, or the set of contents allowed: a cut between two concatenated streams leaves a
+    valid stream, as it does in gzip or zstd.
+    """
+    allowed = original if isinstance(original, set) else {original}
+    start = time.monotonic()
+    try:
+        out = neuralzip.decompress(blob)
+        if out not in allowed:
+            raise RuleBroken(f"wrong output: {len(out)} bytes, not the original")
+        outcome = "identical"
+    except (neuralzip.NeuralZipError, EOFError) as e:
+        outcome = type(e).__name__
+    except RuleBroken:
+        raise
+    except Exception as e:
+        raise RuleBroken(f"{type(e).__name__}: {e}") from e
+    elapsed = time.monotonic() - start
+    if elapsed > seconds:
+        raise RuleBroken(f"took {elapsed:.1f} s (bound {seconds} s)")
+    return outcome
