@@ -3,6 +3,7 @@ compression.zstd."""
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 
@@ -287,31 +288,57 @@ class StreamInfo:
 
 
 def describe(data) -> list[StreamInfo]:
-    """One StreamInfo per concatenated stream in data (what ``nzip -l`` shows)."""
-    buf = _as_bytes(data)
-    streams, pos = [], 0
-    while pos < len(buf):
-        begin = pos
-        parsed = parse_header(buf, pos)
-        if parsed is None:
-            raise EOFError("compressed data ended inside a stream header")
-        header, start = parsed
+    """One StreamInfo per concatenated stream in data (what ``nzip -l`` shows).
+
+    data is a bytes-like object or a binary file open for reading; a file is read through once, its payloads
+    skipped, so memory stays small whatever its size.
+    """
+    reader = _FrameReader(data if hasattr(data, "read") else io.BytesIO(_as_bytes(data)))
+    streams = []
+    while reader.more():
+        begin = reader.position
+        header = reader.parse(parse_header, "a stream header")
         info = StreamInfo(header.model_name, header.model_sha256.hex(), header.chunk_size)
-        pos = start
-        while True:
-            parsed = parse_frame(buf, pos, header)
-            if parsed is None:
-                raise EOFError("compressed data ended before the end-of-stream marker was reached")
-            frame, pos = parsed
-            if isinstance(frame, EndFrame):
-                break
-            pos += frame.payload_size
-            if pos > len(buf):
-                raise EOFError("compressed data ended inside a frame")
+        while not isinstance(frame := reader.parse(lambda b, p: parse_frame(b, p, header), "a frame"), EndFrame):
+            reader.skip(frame.payload_size)
             info.frames[frame.method.name.lower()] += 1
             info.original_size += frame.size
         if frame.total_size != info.original_size or frame.frames != sum(info.frames.values()):
             raise NeuralZipError("damaged stream: the end-of-stream sizes do not match the frames")
-        info.compressed_size = pos - begin
+        info.compressed_size = reader.position - begin
         streams.append(info)
     return streams
+
+
+class _FrameReader:
+    """Headers and frame headers parsed from a file; payloads skipped without being kept."""
+    PIECE = 1 << 16
+
+    def __init__(self, file):
+        self._file, self._buf, self.position = file, b"", 0
+
+    def more(self) -> bool:
+        if not self._buf:
+            self._buf = self._file.read(self.PIECE)
+        return bool(self._buf)
+
+    def parse(self, parser, what: str):
+        while (parsed := parser(self._buf, 0)) is None:
+            piece = self._file.read(self.PIECE)
+            if not piece:
+                raise EOFError(f"compressed data ended inside {what}")
+            self._buf += piece
+        item, end = parsed
+        self._buf = self._buf[end:]
+        self.position += end
+        return item
+
+    def skip(self, n: int) -> None:
+        self.position += n
+        taken = min(n, len(self._buf))
+        self._buf, n = self._buf[taken:], n - taken
+        while n > 0:
+            piece = self._file.read(min(n, self.PIECE))
+            if not piece:
+                raise EOFError("compressed data ended inside a frame")
+            n -= len(piece)

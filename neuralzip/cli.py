@@ -555,10 +555,9 @@ def _decompressed_pieces(read, args):
 
 def _list_one(name: str, label: str, args, ui: _UI) -> None:
     with _open_input(name, label, True) as (src, _):
-        data = src.read()     # the framing is small to walk, and describe() wants the whole buffer
-    if not data:
+        streams = neuralzip.describe(src)      # reads the framing only, skipping payloads
+    if not streams:
         raise neuralzip.NeuralZipError("the input is empty, not neuralzip data")
-    streams = neuralzip.describe(data)
     frames = {m: sum(s.frames.get(m, 0) for s in streams) for m in ("stored", "zstd", "neural")}
     row = _ListRow(label, len(streams), sum(s.compressed_size for s in streams),
                    sum(s.original_size for s in streams), _joined(s.model_name for s in streams),

@@ -198,6 +198,19 @@ def test_describe_counts_methods():
     assert noise_info.compressed_size > noise_info.original_size == 5000
 
 
+def test_describe_reads_a_file_without_keeping_payloads(monkeypatch):
+    import io
+    from neuralzip.api import _FrameReader
+    blob = neuralzip.compress(TEXT) + neuralzip.compress(os.urandom(200_000), level=1)
+    whole = neuralzip.describe(blob)
+    monkeypatch.setattr(_FrameReader, "PIECE", 100)          # frames and payloads straddle many reads
+    assert neuralzip.describe(io.BytesIO(blob)) == whole
+    for cut in (1, 50, len(blob) // 2, len(blob) - 1):
+        with pytest.raises(EOFError):
+            neuralzip.describe(io.BytesIO(blob[:cut]))
+    assert neuralzip.describe(b"") == []
+
+
 def test_method_enum_is_stable():
     assert [m.value for m in Method] == [0, 1, 2, 255]
 
