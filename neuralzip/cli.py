@@ -2,6 +2,7 @@
 
     nzip [options] [FILE...]        compress each FILE to FILE.nz
     nzip -d [options] [FILE...]     decompress each FILE.nz to FILE (nunzip is nzip -d)
+    nzip train FILE... -o MODEL     make a model for one's own kind of data (neuralzip.train.command)
 
 With no FILE, or FILE "-", standard input goes to standard output.
 
@@ -140,7 +141,14 @@ def _byte_count(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """nzip: the console-script entry point (the script calls sys.exit(main())). Returns the exit status."""
+    """nzip: the console-script entry point (the script calls sys.exit(main())). Returns the exit status.
+
+    "nzip train ..." makes a model (neuralzip.train.command); a file named train is "nzip ./train".
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:
+        from .train.command import main as train
+        return train(argv[1:])
     return _main(argv, "nzip", "compress")
 
 

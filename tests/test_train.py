@@ -1,12 +1,13 @@
-"""Training end to end at toy size: corpus, float training, quantization in the loop, export, use."""
+"""Training end to end at toy size: corpus, float training, quantization in the loop, export, use; nzip train."""
 
 import random
 
 import pytest
 
 import neuralzip
+from neuralzip import cli, zoo
 from neuralzip.model import ModelConfig
-from neuralzip.train import corpus, export, trainer
+from neuralzip.train import corpus, export, fit, trainer
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +49,61 @@ def test_train_export_and_compress_with_the_model(toy_corpus, tmp_path):
     blob = neuralzip.compress(data, model=model)
     assert neuralzip.decompress(blob, model=model) == data
     assert neuralzip.describe(blob)[0].model_name == "toy"
+
+
+# nzip train: a model for one's own data ---------------------------------------------------------------------
+
+
+def test_float_state_gives_back_the_same_integer_model():
+    base = zoo.load(zoo.DEFAULT_MODEL)
+    again = export.integer_tensors(fit.float_state(base), base.config)
+    assert all(torch_equal(again[k], v) for k, v in base.tensors.items())
+
+
+def torch_equal(a, b) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and bool((a == b).all())
+
+
+@pytest.fixture(scope="module")
+def log_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("logs")
+    rng = random.Random(1)
+    verbs = ["GET", "GET", "GET", "POST", "PUT"]
+    paths = ["/api/v2/orders", "/api/v2/users", "/static/app.js", "/health", "/login"]
+    for i in range(3):
+        lines = [f"2026-11-{1 + i:02d}T{h % 24:02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}Z "
+                 f"10.1.{rng.randrange(4)}.{rng.randrange(256)} {rng.choice(verbs)} {rng.choice(paths)} "
+                 f"status={rng.choice([200, 200, 200, 304, 404, 500])} ms={rng.randrange(900)}"
+                 for h in range(900)]
+        (root / f"app{i}.log").write_text("\n".join(lines) + "\n")
+    return sorted(root.glob("*.log"))
+
+
+def test_nzip_train_makes_a_model_that_streams_name(log_files, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    model = tmp_path / "mine.nzm"
+    assert cli.main(["train", *map(str, log_files), "-o", str(model), "--scratch", "--hidden", "16",
+                     "--steps", "6", "-q"]) == 0
+    assert "model 'mine'" in capsys.readouterr().out
+    data = log_files[0].read_bytes()[:3000]
+    blob = neuralzip.compress(data, model=model)
+    assert neuralzip.describe(blob)[0].model_name == "mine"
+    assert neuralzip.decompress(blob, model=model) == data
+    if neuralzip.describe(blob)[0].frames["neural"]:
+        with pytest.raises(neuralzip.NeuralZipError, match="'mine'.*--model"):
+            neuralzip.decompress(blob)
+    # an existing model is kept; too little data and bad arguments are refused
+    assert cli.main(["train", str(log_files[0]), "-o", str(model), "--steps", "1", "-q"]) == 1
+    tiny = tmp_path / "tiny.log"
+    tiny.write_bytes(b"too short\n")
+    assert cli.main(["train", str(tiny), "-o", str(tmp_path / "t.nzm"), "-q"]) == 1
+    assert "at least" in capsys.readouterr().err
+    assert cli.main(["train", str(tiny), "-o", str(tmp_path / "t.nzm"), "--minutes", "0"]) == 2
+    assert cli.main(["train", "-o", str(tmp_path / "t.nzm")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.nzm", "tiny.log"]
+
+
+def test_fine_tuning_the_default_model_helps_on_its_kind_of_data(log_files, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    summary = fit.fit(log_files, tmp_path / "logs.nzm", steps=40, batch=8, seq=64, log=lambda line: None)
+    assert summary["held_out_bpb"] < summary["held_out_bpb_base"]

@@ -44,6 +44,11 @@ class StreamBatches:
 def evaluate(model: FloatLSTMModel, data: np.ndarray, length: int = 1 << 18, streams: int = 16,
              seq: int = 256, quantized: bool = False) -> float:
     """Bits per byte on the first ``length`` bytes of ``data``, as ``streams`` chunks from a zero state."""
+    length = min(length, len(data) - 1)
+    streams = max(1, min(streams, length // seq))
+    seq = min(seq, length // streams)
+    if seq < 1:
+        raise ValueError("too little data to evaluate on")
     per = length // streams // seq * seq
     x = torch.from_numpy(data[: per * streams + 1].astype(np.int64))
     rows = torch.stack([x[i * per: i * per + per + 1] for i in range(streams)])
@@ -60,30 +65,41 @@ def evaluate(model: FloatLSTMModel, data: np.ndarray, length: int = 1 << 18, str
 
 def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, steps: int, *, batch: int = 32,
           seq: int = 256, chunk: int = 16384, lr: float = 2e-3, seed: int = 0, quantized: bool = False,
-          init: Path | None = None, log_every: int = 100, eval_every: int = 1000, eval_bytes: int = 1 << 18,
-          threads: int | None = None) -> dict:
-    """Train and save a float checkpoint to ``out`` (resumes from it when it exists)."""
+          init: Path | dict | None = None, log_every: int = 100, eval_every: int = 1000, eval_bytes: int = 1 << 18,
+          threads: int | None = None, time_limit: float | None = None, log=print) -> dict:
+    """Train and save a float checkpoint to ``out`` (resumes from it when it exists).
+
+    init: a checkpoint path or a state dict to start from. time_limit (seconds): stop then, with the learning-rate
+    schedule running on whichever of steps and time is further along.
+    """
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     data = np.memmap(train_path, dtype=np.uint8, mode="r")
     dev = np.fromfile(dev_path, dtype=np.uint8)
-    model = FloatLSTMModel(config)
+    resume = torch.load(out, weights_only=False) if out.exists() else None
+    start_state = resume["model"] if resume else torch.load(init, weights_only=False)["model"] \
+        if isinstance(init, (str, Path)) else init
+    embed_dim = start_state["embed.weight"].shape[1] if start_state is not None else 64
+    model = FloatLSTMModel(config, embed_dim)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
     step = 0
-    if out.exists():
-        ck = torch.load(out, weights_only=False)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); step = ck["step"]
-    elif init is not None:
-        model.load_state_dict(torch.load(init, weights_only=False)["model"])
+    if start_state is not None:
+        model.load_state_dict(start_state)
+    if resume:
+        opt.load_state_dict(resume["opt"]); step = resume["step"]
     batches = StreamBatches(data, batch, seq, chunk, seed + step)
     state, t0, history = None, time.time(), []
-    while step < steps:
+    started = time.monotonic()
+    progress = 0.0
+    while progress < 1:
         x, y, reset = batches.next()
         if state is not None:
             keep = (~reset).float()[None, :, None]
             state = tuple(s.detach() * keep for s in state)
-        lr_now = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps))) if step > 100 else lr * step / 100
+        warm = min(100, steps // 10)
+        lr_now = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))) if step >= warm \
+            else lr * (step + 1) / (warm + 1)
         for g in opt.param_groups:
             g["lr"] = lr_now
         logits, state = model(x, state, quantized=quantized)
@@ -93,15 +109,17 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
+        progress = step / steps
+        if time_limit is not None:
+            progress = max(progress, (time.monotonic() - started) / time_limit)
         if step % log_every == 0:
             rate = log_every * batch * seq / (time.time() - t0)
-            print(f"step {step} loss {loss.item() / math.log(2):.3f} bpb lr {lr_now:.2e} {rate:.0f} tok/s", flush=True)
+            log(f"step {step} loss {loss.item() / math.log(2):.3f} bpb lr {lr_now:.2e} {rate:.0f} tok/s")
             t0 = time.time()
-        if step % eval_every == 0 or step == steps:
-            dev_bpb = evaluate(model, dev, length=min(eval_bytes, len(dev) - 1), seq=min(seq, 256),
-                               quantized=quantized)
+        if step % eval_every == 0 or progress >= 1:
+            dev_bpb = evaluate(model, dev, length=eval_bytes, seq=min(seq, 256), quantized=quantized)
             history.append({"step": step, "dev_bpb": dev_bpb})
-            print(f"step {step} dev {dev_bpb:.4f} bpb", flush=True)
+            log(f"step {step} dev {dev_bpb:.4f} bpb")
             tmp = out.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "config": asdict(config), "history": history}, tmp)
