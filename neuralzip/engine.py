@@ -21,31 +21,33 @@ ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
 NOISE_COLLISIONS = 128  # a chunk whose byte-collision rate is below 1/128 (Renyi entropy above 7 bits per byte)
                         # is near-random: compressed or encrypted data, where the model cannot win
-ENCODE_WINDOW = 256   # steps of frequencies gathered on the device before the coders take them
+WINDOW_ELEMENTS = 1 << 22  # frequencies (4 bytes each) gathered on the device before the coders take them
 
 
 def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
     """Range-code each chunk under the model; all chunks advance together."""
     lengths = [len(c) for c in chunks]
     steps = max(lengths)
-    symbols = np.zeros((len(chunks), steps), dtype=np.int32)
+    symbols = np.zeros((len(chunks), steps), dtype=np.uint8)                                # (B, T)
     for b, chunk in enumerate(chunks):
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-    symbols_dev = torch.from_numpy(symbols.T.astype(np.int64)).to(model.device)          # (T, B)
+    symbols_dev = torch.from_numpy(symbols).to(model.device)
     encoders = [ChunkEncoder() for _ in chunks]
     state, prev = model.initial_state(len(chunks)), model.start_tokens(len(chunks))
+    # steps per window: bounded in memory whatever the batch (16 MiB of frequencies), at least 8 per transfer
+    window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
     window = []
     for t in range(steps):
         state = model.step(state, prev)
         window.append(model.frequencies(state))                                            # (B, V) int32
-        prev = symbols_dev[t]
-        if len(window) == ENCODE_WINDOW or t == steps - 1:
+        prev = symbols_dev[:, t].long()
+        if len(window) == window_steps or t == steps - 1:
             start = t + 1 - len(window)
             freqs = torch.stack(window, dim=1).cpu().numpy()                               # (B, W, V)
             for b, enc in enumerate(encoders):
                 n = min(lengths[b] - start, len(window))
                 if n > 0:
-                    enc.encode(symbols[b, start:start + n], freqs[b, :n].astype(np.float64))
+                    enc.encode(symbols[b, start:start + n].astype(np.int32), freqs[b, :n].astype(np.float64))
             window = []
     return [enc.finish() for enc in encoders]
 

@@ -40,7 +40,8 @@ def float_bits(checkpoint: Path, data: bytes, chunk_size: int, quantized: bool =
     from ..model import ModelConfig
     from .floatmodel import FloatLSTMModel
     ck = torch.load(checkpoint, weights_only=False, map_location="cpu")
-    model = FloatLSTMModel(ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"]))
+    config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
+    model = FloatLSTMModel(config, embed_dim=ck["model"]["embed.weight"].shape[1])
     model.load_state_dict(ck["model"])
     model.eval()
     bits = 0.0
