@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -365,6 +367,24 @@ def test_pipe_round_trip(text_file):
         first.stdout.close()
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert second.stdout == TEXT
+
+
+def test_ctrl_c_in_a_real_process_leaves_the_input_and_no_output(tmp_path):
+    """SIGINT while nzip works on a file: exit 130, the input untouched, no output and no temporary file."""
+    big = tmp_path / "big.txt"
+    big.write_bytes(TEXT * 2000)                       # about 1 MB of prose: many seconds of work
+    proc = subprocess.Popen([sys.executable, "-m", "neuralzip", "--rm", str(big)], env=ENV,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".big.txt.nz.tmp") for p in tmp_path.iterdir()):   # the work has begun
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err and b"Traceback" not in err
+    assert listing(tmp_path) == ["big.txt"] and big.read_bytes() == TEXT * 2000
 
 
 def test_closed_stdout_exits_quietly(nz_file):
