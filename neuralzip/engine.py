@@ -16,6 +16,7 @@ from .coder import ChunkDecoder, ChunkEncoder
 from .errors import NeuralZipError
 from .format import Method
 from .model import LSTMModel
+from .predictor import Predictor
 
 ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
@@ -33,14 +34,13 @@ def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
     symbols_dev = torch.from_numpy(symbols).to(model.device)
     encoders = [ChunkEncoder() for _ in chunks]
-    state, prev = model.initial_state(len(chunks)), model.start_tokens(len(chunks))
+    predictor = Predictor(model, len(chunks), steps)
     # steps per window: bounded in memory whatever the batch (16 MiB of frequencies), at least 8 per transfer
     window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
     window = []
     for t in range(steps):
-        state = model.step(state, prev)
-        window.append(model.frequencies(state))                                            # (B, V) int32
-        prev = symbols_dev[:, t].long()
+        window.append(predictor.frequencies())                                             # (B, V)
+        predictor.advance(symbols_dev[:, t].long())
         if len(window) == window_steps or t == steps - 1:
             start = t + 1 - len(window)
             freqs = torch.stack(window, dim=1).cpu().numpy()                               # (B, W, V)
@@ -58,16 +58,15 @@ def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int]) -
     steps = max(lengths)
     out = np.zeros((len(payloads), steps), dtype=np.uint8)
     symbols = np.zeros(len(payloads), dtype=np.int64)
-    state, prev = model.initial_state(len(payloads)), model.start_tokens(len(payloads))
+    predictor = Predictor(model, len(payloads), steps)
     active = list(range(len(payloads)))
     for t in range(steps):
-        state = model.step(state, prev)
-        freqs = model.frequencies(state).cpu().numpy().astype(np.float64)
+        freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
         active = [b for b in active if t < lengths[b]]
         for b in active:
             symbols[b] = decoders[b].decode(freqs[b:b + 1])
         out[:, t] = symbols
-        prev = torch.from_numpy(symbols.copy()).to(model.device)   # symbols is rewritten next step
+        predictor.advance(torch.from_numpy(symbols.copy()).to(model.device))   # symbols is rewritten next step
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
 
 

@@ -129,7 +129,7 @@ def test_wrong_model_is_named():
     header_end = 44 + blob[43] + 4
     blob[11] ^= 1                                         # another model's hash
     blob[header_end - 4:header_end] = zlib.crc32(blob[:header_end - 4]).to_bytes(4, "little")
-    with pytest.raises(NeuralZipError, match="compressed with model 'lstm384-v1'"):
+    with pytest.raises(NeuralZipError, match="compressed with model 'lstm384-v2'"):
         neuralzip.decompress(bytes(blob))
 
 
@@ -192,7 +192,7 @@ def test_compressor_cannot_be_reused():
 def test_describe_counts_methods():
     noise = os.urandom(5000)
     text_info, noise_info = neuralzip.describe(neuralzip.compress(TEXT) + neuralzip.compress(noise, level=1))
-    assert text_info.model_name == "lstm384-v1" and text_info.chunk_size == 16384
+    assert text_info.model_name == "lstm384-v2" and text_info.chunk_size == 16384
     assert text_info.original_size == len(TEXT) and text_info.frames["neural"] == 1
     assert noise_info.chunk_size == 4096 and noise_info.frames["stored"] == 1
     assert noise_info.compressed_size > noise_info.original_size == 5000
@@ -230,9 +230,14 @@ def test_thread_count_gives_identical_streams():
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
 
 
-def test_golden_stream():
-    """The whole pipeline, frozen: format, embedded model, integer arithmetic and coder."""
+@pytest.mark.parametrize("model, digest", [
+    (None, "631d47e344082e30"),                 # the default, lstm384-v2: network and match model
+    ("lstm384-v1", "80e2573db9007d0a"),         # the first default, network only: its streams never change
+])
+def test_golden_stream(model, digest):
+    """The whole pipeline, frozen: format, embedded model, integer arithmetic, match model and coder."""
     import hashlib
-    blob = neuralzip.compress(TEXT)
+    blob = neuralzip.compress(TEXT, model=model)
     assert blob[:4] == b"\x89NZP"
-    assert hashlib.sha256(blob).hexdigest()[:16] == "80e2573db9007d0a"
+    assert hashlib.sha256(blob).hexdigest()[:16] == digest
+    assert neuralzip.decompress(blob) == TEXT

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from .. import zoo
 from ..model import LSTMModel
+from ..predictor import Predictor
 
 
 def _chunks(data: bytes, chunk_size: int) -> list[bytes]:
@@ -26,13 +27,12 @@ def integer_bits(model: LSTMModel, data: bytes, chunk_size: int) -> float:
     sym = torch.zeros(len(chunks), steps, dtype=torch.int64)
     for b, c in enumerate(chunks):
         sym[b, :len(c)] = torch.from_numpy(np.frombuffer(c, dtype=np.uint8).astype(np.int64))
-    state, prev, bits = model.initial_state(len(chunks)), model.start_tokens(len(chunks)), 0.0
+    predictor, bits = Predictor(model, len(chunks), steps), 0.0
     for t in range(steps):
-        state = model.step(state, prev)
-        f = model.frequencies(state).double()
+        f = predictor.frequencies().double()
         p = f.gather(1, sym[:, t:t + 1]).squeeze(1) / f.sum(1)
         bits += float(-torch.log2(p)[lengths > t].sum())
-        prev = sym[:, t]
+        predictor.advance(sym[:, t])
     return bits
 
 

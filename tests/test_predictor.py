@@ -1,0 +1,89 @@
+"""The predictor: the network plus the match model, exact integers, independent of the batch."""
+
+import dataclasses
+import hashlib
+import math
+
+import torch
+
+from neuralzip import zoo
+from neuralzip.model import LSTMModel
+from neuralzip.predictor import LENGTH_CAP, Predictor
+
+LINE = b"2026-11-27 23:01:17 host=web-07 id=9f3ac2e1 GET /api/v2/orders/48213 status=200\n"
+TEXT = LINE + LINE.replace(b"23:01:17", b"23:01:19") + LINE.replace(b"48213", b"48291") + LINE
+
+
+def _model(name: str = zoo.DEFAULT_MODEL, **config) -> LSTMModel:
+    m = zoo.load(name)
+    return LSTMModel(dataclasses.replace(m.config, **config), m.tensors)
+
+
+def _trace(model: LSTMModel, rows: list[bytes]) -> torch.Tensor:
+    """(T, B, V) frequencies for each row's bytes, all rows in one lockstep batch (shorter rows padded)."""
+    steps = max(map(len, rows))
+    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
+    p, out = Predictor(model, len(rows), steps), []
+    for t in range(steps):
+        out.append(p.frequencies().clone())
+        p.advance(tokens[:, t])
+    return torch.stack(out)
+
+
+def _bits(freqs: torch.Tensor, data: bytes) -> float:
+    """Ideal code length of data (one stream) under its frequency trace (T, V)."""
+    f = freqs.double()
+    idx = torch.tensor(list(data))[:, None]
+    return float(-torch.log2(f.gather(1, idx).squeeze(1) / f.sum(1)).sum())
+
+
+def test_the_default_model_has_a_match_model_and_v1_has_none():
+    assert zoo.load(zoo.DEFAULT_MODEL).config.match_context == 4
+    assert zoo.load("lstm384-v1").config.match_context == 0
+
+
+def test_without_a_match_model_the_predictor_is_the_network():
+    model = _model(match_context=0)
+    state, prev = model.initial_state(1), model.start_tokens(1)
+    bare = []
+    for byte in TEXT:
+        state = model.step(state, prev)
+        bare.append(model.frequencies(state))
+        prev = torch.tensor([byte])
+    assert torch.equal(torch.cat(bare), _trace(model, [TEXT])[:, 0])
+
+
+def test_repeats_cost_far_less_with_the_match_model():
+    with_match, without = _model(), _model(match_context=0)
+    second = slice(len(LINE), len(TEXT))            # everything after the first line repeats it, mostly
+    a = _bits(_trace(with_match, [TEXT])[second, 0], TEXT[second])
+    b = _bits(_trace(without, [TEXT])[second, 0], TEXT[second])
+    assert a < 0.6 * b
+    # the first line has nothing to match: the same as the network alone, bit for bit
+    first = slice(0, len(LINE))
+    assert torch.equal(_trace(with_match, [TEXT])[first], _trace(without, [TEXT])[first])
+
+
+def test_one_stream_alone_equals_the_same_stream_in_a_batch():
+    model = _model()
+    others = [TEXT[::-1], TEXT.upper(), LINE * 5, b"abcd" * 3, bytes(range(256))]
+    alone = _trace(model, [TEXT])[:, 0]
+    batched = _trace(model, others[:3] + [TEXT] + others[3:])[:len(TEXT), 3]
+    assert torch.equal(alone, batched)
+
+
+def test_frequencies_stay_exact_in_float64_for_the_coder():
+    f = _trace(_model(), [LINE * 40])           # long matches: confidence at its cap
+    assert f.dtype == torch.int64 and int(f.min()) >= 1 and int(f.sum(-1).max()) < 1 << 53
+    worst = float(f[-1, 0].max()) / float(f[-1, 0].sum())
+    assert worst < 1 and -math.log2(worst) < 0.01    # a long match is almost free, never certain
+    assert LENGTH_CAP == 64
+
+
+def test_golden_frequencies():
+    """The match model's semantics, frozen: any change here changes every stream made with lstm384-v2."""
+    f = _trace(_model(), [TEXT, LINE])
+    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN
+
+
+GOLDEN = "80513cd59c45cb75"
