@@ -30,8 +30,9 @@ class ModelConfig:
     logit_bits: int = 8
     logit_range: int = 16        # symbols more than 16 nats below the best share the floor frequency
     requant_shift: int = 16      # int32 products acc * m are shifted right by this
-    match_context: int = 0       # bytes of context the match model hashes (neuralzip.predictor); 0: no match model
+    match_context: int = 0       # 4: a match model over 4-byte contexts (neuralzip.predictor); 0: none
     match_table_bits: int = 14   # its table: 2**bits slots per stream
+    match_prior: tuple = ()      # its pseudo-counts of hits, then misses, per cell (neuralzip.predictor.N_CELLS)
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

@@ -2,15 +2,16 @@
 
 The network knows text in general but cannot copy: a hex id, a path or a name seen a few lines back costs it
 as much the second time as the first. The match model can: it finds the last place in the chunk where the
-current context (the last ``match_context`` bytes) occurred and predicts the byte that followed, with a
-confidence it learns from its own hits and misses in this chunk, by match length. Its prediction is mixed into
-the network's frequencies as a point mass of that confidence c:
+current 4-byte context occurred and predicts the byte that followed. How often such a prediction is right depends
+on the match's length so far and on how likely the network already finds that byte; for each such cell the model
+keeps counts of hits and misses, starting from a prior calibrated on held-out text (the model file's
+match_prior, see neuralzip.train.match_prior) and updated by the chunk itself. When the cell's hit rate h is
+above the network's probability p of the predicted byte, that byte's frequency is raised until its share is h:
 
-    p'(s) = (1 - c) p(s) + c [s = predicted],   in integers: f'(predicted) = f(predicted) + (T * w) >> 16,
+    (f + boost) / (T + boost) = h,   boost = (h T - f) / (1 - h),   in integers, at most 2**10 T,
 
-with T the sum of the frequencies and w = 2**16 c / (1 - c) = 2**16 (hits + 1) // (misses + 1), capped.
-Everything is integer tensor arithmetic on the model's device, per stream, so chunks stay independent and every
-machine computes the same frequencies whatever the batch.
+with f its frequency and T the total. Everything is integer tensor arithmetic on the model's device, per stream,
+so chunks stay independent and every machine computes the same frequencies whatever the batch.
 """
 
 from __future__ import annotations
@@ -20,16 +21,25 @@ import torch
 from .model import LSTMModel
 
 LENGTH_CAP = 64                  # match lengths are counted up to this
-W_CAP = 1 << 26                  # confidence at most 1 - 1/1025
+BOOST_CAP = 10                   # the predicted byte's frequency grows at most 2**10-fold the total
 _HASH_MULTIPLIER = 2654435761    # Knuth's multiplicative hash, on the 32-bit context
-# match length -> confidence bucket: each length up to 15 its own, then 16-23, 24-31, 32-47, 48-64
-_BUCKET = [min(n, 15) if n < 16 else 16 + (n >= 24) + (n >= 32) + (n >= 48) for n in range(LENGTH_CAP + 1)]
+# match length -> length bucket: each length up to 15 its own, then 16-23, 24-31, 32-47, 48-64
+_LENGTH_BUCKET = [min(n, 15) if n < 16 else 16 + (n >= 24) + (n >= 32) + (n >= 48) for n in range(LENGTH_CAP + 1)]
+# the network's probability of the predicted byte -> probability bucket, by thresholds in 64ths
+_P_THRESHOLDS = [1, 4, 8, 16, 32, 48, 56]
+N_CELLS = (max(_LENGTH_BUCKET) + 1) * (len(_P_THRESHOLDS) + 1)     # 21 x 8 = 168
+PRIOR_UNIT = 16                  # the priors are in 16ths of an observation
 
 
 class MatchModel:
-    """The longest-recent-match predictor for a batch of streams (see the module docstring)."""
+    """The longest-recent-match predictor for a batch of streams (see the module docstring).
 
-    def __init__(self, batch: int, steps: int, context: int, table_bits: int, device: torch.device):
+    prior: (2, N_CELLS) int64 pseudo-counts of hits and misses (in 16ths, each >= 1) per cell, a cell being a
+    (match length bucket, network probability bucket) pair; each stream adds its own counts to them.
+    """
+
+    def __init__(self, batch: int, steps: int, context: int, table_bits: int, prior: torch.Tensor,
+                 device: torch.device):
         long = dict(dtype=torch.int64, device=device)
         self.context, self.table_bits = context, table_bits
         self.history = torch.zeros(batch, max(steps, 1), dtype=torch.uint8, device=device)   # (B, T)
@@ -39,29 +49,35 @@ class MatchModel:
         self.ctx = torch.zeros(batch, **long)                  # the last 4 bytes (fewer at the start)
         self.ptr = torch.zeros(batch, **long)                  # where the predicted byte is in history
         self.length = torch.zeros(batch, **long)               # verified matching bytes; 0 = no prediction
-        n = max(_BUCKET) + 1
-        self.hits = torch.zeros(batch, n, **long)
-        self.misses = torch.zeros(batch, n, **long)
-        self.bucket = torch.tensor(_BUCKET, **long)
+        self.cell = torch.zeros(batch, 1, **long)              # this step's cell, set by mix()
+        self.hits = torch.zeros(batch, N_CELLS, **long)
+        self.misses = torch.zeros(batch, N_CELLS, **long)
+        self.prior_hits, self.prior_misses = prior.to(device)
+        self.length_bucket = torch.tensor(_LENGTH_BUCKET, **long) * (len(_P_THRESHOLDS) + 1)
+        self.thresholds = torch.tensor(_P_THRESHOLDS, **long)
 
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
-        """(B, V) int32 network frequencies -> (B, V) int64 with the predicted byte's share raised."""
+        """(B, V) int32 network frequencies -> (B, V) int64, the predicted byte's share raised to the hit rate
+        of its cell (when that is above the network's own)."""
         f = freqs.long()
-        b = self.bucket[self.length]                                                          # (B,)
-        w = ((self.hits.gather(1, b[:, None]) + 1) << 16) // (self.misses.gather(1, b[:, None]) + 1)
-        w = w.squeeze(1).clamp_(max=W_CAP) * (self.length > 0)                               # (B,)
-        boost = (f.sum(1) * w) >> 16
+        total = f.sum(1, keepdim=True)                                                        # (B, 1)
         predicted = self.history.gather(1, self.ptr[:, None]).long()                          # (B, 1)
-        return f.scatter_add_(1, predicted, boost[:, None])
+        f_pred = f.gather(1, predicted)                                                       # (B, 1)
+        p_bucket = ((f_pred << 6) >= total * self.thresholds).sum(1, keepdim=True)           # (B, 1)
+        self.cell = self.length_bucket[self.length][:, None] + p_bucket
+        h = self.hits.gather(1, self.cell) * PRIOR_UNIT + self.prior_hits[self.cell]
+        m = self.misses.gather(1, self.cell) * PRIOR_UNIT + self.prior_misses[self.cell]
+        # (f + boost) / (total + boost) = h / (h + m)
+        boost = ((h * total - f_pred * (h + m)) // m).clamp_(min=0).minimum(total << BOOST_CAP)
+        return f.scatter_add_(1, predicted, boost * (self.length > 0)[:, None])
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
-        """Record the byte at position t of each stream: symbols (B,) int64."""
+        """Record the byte at position t of each stream: symbols (B,) int64. Follows mix() for the same step."""
         predicting = self.length > 0
         predicted = self.history.gather(1, self.ptr[:, None]).squeeze(1).long()
         hit = predicting & (predicted == symbols)
-        b = self.bucket[self.length][:, None]
-        self.hits.scatter_add_(1, b, hit.long()[:, None])
-        self.misses.scatter_add_(1, b, (predicting & ~hit).long()[:, None])
+        self.hits.scatter_add_(1, self.cell, hit.long()[:, None])
+        self.misses.scatter_add_(1, self.cell, (predicting & ~hit).long()[:, None])
         self.length = torch.where(hit, (self.length + 1).clamp_(max=LENGTH_CAP), 0)
         self.ptr = torch.where(hit, self.ptr + 1, self.ptr)
         self.history[:, t] = symbols.to(torch.uint8)
@@ -77,6 +93,11 @@ class MatchModel:
         self.table[slot] = key | (t + 1)
 
 
+def uniform_prior() -> list[int]:
+    """Pseudo-counts that say nothing: half an observation each way in every cell (for calibration)."""
+    return [PRIOR_UNIT // 2] * (2 * N_CELLS)
+
+
 class Predictor:
     """Frequencies for the next byte of every stream in a batch, one step at a time: call frequencies(), then
     advance() with the bytes that came."""
@@ -85,8 +106,13 @@ class Predictor:
         self.model, self.t = model, 0
         self.state, self.prev = model.initial_state(batch), model.start_tokens(batch)
         c = model.config
-        self.match = MatchModel(batch, steps, c.match_context, c.match_table_bits, model.device) \
-            if c.match_context else None
+        self.match = None
+        if c.match_context:
+            if c.match_context != 4 or len(c.match_prior) != 2 * N_CELLS or min(c.match_prior) < 1:
+                raise ValueError(f"a match model needs match_context 4 and match_prior of {2 * N_CELLS} "
+                                 "positive pseudo-counts")
+            prior = torch.tensor(c.match_prior, dtype=torch.int64).view(2, N_CELLS)
+            self.match = MatchModel(batch, steps, c.match_context, c.match_table_bits, prior, model.device)
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""
