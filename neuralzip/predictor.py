@@ -49,10 +49,11 @@ class MatchModel:
         self.ctx = torch.zeros(batch, **long)                  # the last 4 bytes (fewer at the start)
         self.ptr = torch.zeros(batch, **long)                  # where the predicted byte is in history
         self.length = torch.zeros(batch, **long)               # verified matching bytes; 0 = no prediction
-        self.cell = torch.zeros(batch, 1, **long)              # this step's cell, set by mix()
-        self.hits = torch.zeros(batch, N_CELLS, **long)
-        self.misses = torch.zeros(batch, N_CELLS, **long)
-        self.prior_hits, self.prior_misses = prior.to(device)
+        self.cell = torch.zeros(batch, 1, **long)              # this step's cell and prediction, set by mix()
+        self.predicted = torch.zeros(batch, 1, **long)
+        # hits and misses per cell, in 16ths: the prior plus 16 per observation in this stream
+        self.hits = prior[0].to(device).expand(batch, N_CELLS).clone()
+        self.misses = prior[1].to(device).expand(batch, N_CELLS).clone()
         self.length_bucket = torch.tensor(_LENGTH_BUCKET, **long) * (len(_P_THRESHOLDS) + 1)
         self.thresholds = torch.tensor(_P_THRESHOLDS, **long)
 
@@ -61,12 +62,11 @@ class MatchModel:
         of its cell (when that is above the network's own)."""
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
-        predicted = self.history.gather(1, self.ptr[:, None]).long()                          # (B, 1)
+        self.predicted = predicted = self.history.gather(1, self.ptr[:, None]).long()         # (B, 1)
         f_pred = f.gather(1, predicted)                                                       # (B, 1)
         p_bucket = ((f_pred << 6) >= total * self.thresholds).sum(1, keepdim=True)           # (B, 1)
         self.cell = self.length_bucket[self.length][:, None] + p_bucket
-        h = self.hits.gather(1, self.cell) * PRIOR_UNIT + self.prior_hits[self.cell]
-        m = self.misses.gather(1, self.cell) * PRIOR_UNIT + self.prior_misses[self.cell]
+        h, m = self.hits.gather(1, self.cell), self.misses.gather(1, self.cell)
         # (f + boost) / (total + boost) = h / (h + m)
         boost = ((h * total - f_pred * (h + m)) // m).clamp_(min=0).minimum(total << BOOST_CAP)
         return f.scatter_add_(1, predicted, boost * (self.length > 0)[:, None])
@@ -74,10 +74,9 @@ class MatchModel:
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Record the byte at position t of each stream: symbols (B,) int64. Follows mix() for the same step."""
         predicting = self.length > 0
-        predicted = self.history.gather(1, self.ptr[:, None]).squeeze(1).long()
-        hit = predicting & (predicted == symbols)
-        self.hits.scatter_add_(1, self.cell, hit.long()[:, None])
-        self.misses.scatter_add_(1, self.cell, (predicting & ~hit).long()[:, None])
+        hit = predicting & (self.predicted.squeeze(1) == symbols)
+        self.hits.scatter_add_(1, self.cell, hit.long()[:, None] * PRIOR_UNIT)
+        self.misses.scatter_add_(1, self.cell, (predicting & ~hit).long()[:, None] * PRIOR_UNIT)
         self.length = torch.where(hit, (self.length + 1).clamp_(max=LENGTH_CAP), 0)
         self.ptr = torch.where(hit, self.ptr + 1, self.ptr)
         self.history[:, t] = symbols.to(torch.uint8)

@@ -37,8 +37,8 @@ def cell_counts(model: LSTMModel, data: bytes, chunk: int = 16384) -> tuple[np.n
         live = lengths > t
         before_h, before_m = p.match.hits.clone(), p.match.misses.clone()
         p.advance(tokens[:, t])
-        hits += (p.match.hits - before_h)[live].sum(0)          # padding past a chunk's end is not counted
-        misses += (p.match.misses - before_m)[live].sum(0)
+        hits += (p.match.hits - before_h)[live].sum(0) // PRIOR_UNIT     # padding past a chunk's end not counted
+        misses += (p.match.misses - before_m)[live].sum(0) // PRIOR_UNIT
     return hits.numpy(), misses.numpy()
 
 
