@@ -85,6 +85,7 @@ def test_nzip_train_makes_a_model_that_streams_name(log_files, tmp_path, capsys,
     assert cli.main(["train", *map(str, log_files), "-o", str(model), "--scratch", "--hidden", "16",
                      "--steps", "6", "-q"]) == 0
     assert "model 'mine'" in capsys.readouterr().out
+    assert zoo.load(model).config.match_context == 0          # a fresh network has no base to take one from
     data = log_files[0].read_bytes()[:3000]
     blob = neuralzip.compress(data, model=model)
     assert neuralzip.describe(blob)[0].model_name == "mine"
@@ -107,3 +108,5 @@ def test_fine_tuning_the_default_model_helps_on_its_kind_of_data(log_files, tmp_
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     summary = fit.fit(log_files, tmp_path / "logs.nzm", steps=40, batch=8, seq=64, log=lambda line: None)
     assert summary["held_out_bpb"] < summary["held_out_bpb_base"]
+    base, tuned = zoo.load(zoo.DEFAULT_MODEL).config, zoo.load(tmp_path / "logs.nzm").config
+    assert tuned.match_context == base.match_context and list(tuned.match_prior) == list(base.match_prior)

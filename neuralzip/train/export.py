@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -40,10 +41,14 @@ def integer_tensors(state: dict, config: ModelConfig) -> dict[str, torch.Tensor]
     return tensors
 
 
-def export(checkpoint: Path, out: Path, name: str, description: str = "") -> bytes:
+def export(checkpoint: Path, out: Path, name: str, description: str = "", match_from: ModelConfig | None = None) -> bytes:
+    """Write the integer model file; match_from: a config whose match model (if any) the new model keeps."""
     ck = torch.load(checkpoint, weights_only=False, map_location="cpu")
     # the checkpoint fixes the network's shape; the integer conventions are the current ModelConfig's
     config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
+    if match_from is not None:
+        config = dataclasses.replace(config, match_context=match_from.match_context,
+                                     match_table_bits=match_from.match_table_bits, match_prior=match_from.match_prior)
     data = modelfile.dump(name, config, integer_tensors(ck["model"], config), description)
     out.write_bytes(data)
     return data

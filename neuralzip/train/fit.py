@@ -100,7 +100,8 @@ def fit(files: list[str | os.PathLike], out: str | os.PathLike, *, name: str | N
             init, done = torch.load(ckpt, weights_only=False)["model"], done + result["steps"]
         description = (f"nzip train: {len(files)} files, {len(text)} bytes, {done} steps from "
                        f"{start.name if start else 'scratch'}")
-        export.export(tmp / "quantized.pt", out, name, description)
+        # the base's match model comes along: it learns its confidence from each chunk anyway
+        export.export(tmp / "quantized.pt", out, name, description, match_from=start.config if start else None)
     summary = {"name": name, "path": str(out), "train_bytes": len(text), "held_out_bytes": len(held),
                "steps": done, "seconds": time.monotonic() - began}
     if held:
