@@ -122,8 +122,10 @@ class NeuralZipDecompressor:
 
     def __init__(self, *, model: str | os.PathLike | None = None, device: str | None = None,
                  max_size: int | None = None):
-        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
-            raise ValueError(f"max_size must be a non-negative integer or None, not {max_size!r}")
+        if max_size is not None and (not isinstance(max_size, int) or isinstance(max_size, bool)):
+            raise TypeError(f"max_size must be an int or None, not {type(max_size).__name__}")
+        if max_size is not None and max_size < 0:
+            raise ValueError(f"max_size must not be negative, not {max_size}")
         self._max_size = max_size
         self._model_hint = zoo.load(model) if model is not None else None
         self._device = zoo.resolve_device(device)

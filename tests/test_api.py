@@ -152,8 +152,10 @@ def test_max_size_refuses_before_decoding(monkeypatch):
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
     with pytest.raises(NeuralZipError, match=f"size limit of {len(TEXT) - 1} bytes"):
         NeuralZipDecompressor(max_size=len(TEXT) - 1).decompress(blob)
-    for bad in (-1, 1.5, "10"):
-        with pytest.raises(ValueError, match="max_size"):
+    with pytest.raises(ValueError, match="max_size"):
+        NeuralZipDecompressor(max_size=-1)
+    for bad in (1.5, "10", True):
+        with pytest.raises(TypeError, match="max_size"):
             NeuralZipDecompressor(max_size=bad)
 
 
