@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -126,18 +127,15 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
 
 
 def _byte_count(text: str) -> int:
-    """"123", "64K", "1.5G" -> bytes (binary multiples)."""
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    number, unit = text.rstrip("KMGTkmgtiIBb"), text[len(text.rstrip("KMGTkmgtiIBb")):].upper()
-    unit = unit.removesuffix("B").removesuffix("I")
-    try:
-        value = float(number) * units[unit]
-    except (ValueError, KeyError):
+    """"123", "64K", "1.5G", "100MiB" -> bytes (binary multiples)."""
+    match = re.fullmatch(r"(\d+(?:\.\d*)?)([KMGT]?)(?:I?B)?", text.strip().upper())
+    if not match:
         raise argparse.ArgumentTypeError(f"invalid size {text!r}: use a number of bytes, e.g. 1000000, "
-                                         "512K, 100M or 2G") from None
-    if not 0 <= value < 1 << 63:
+                                         "512K, 100M or 2G")
+    value = int(float(match[1]) * (1 << 10 * " KMGT".index(match[2] or " ")))
+    if value >= 1 << 63:
         raise argparse.ArgumentTypeError(f"invalid size {text!r}: out of range")
-    return int(value)
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
