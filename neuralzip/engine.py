@@ -1,6 +1,6 @@
 """Chunks -> lockstep batches through the model on its device, and the choice of method for each chunk.
 
-Chunks are independent: each starts from the model's initial state. A batch runs all its chunks one token per
+Chunks are independent: each starts from the predictor's initial state. A batch runs all its chunks one token per
 step, the state resident on the model's device; only the frequencies (down) and the symbols (up) cross to the
 host, where each chunk has its own range coder. The model's arithmetic is exact, so the output does not depend
 on how chunks are batched.

@@ -87,3 +87,14 @@ def test_golden_frequencies():
 
 
 GOLDEN = "a24857e939a8271b"
+
+
+def test_prior_calibration_counts_hits_and_gives_positive_pseudo_counts():
+    from neuralzip.predictor import N_CELLS, PRIOR_UNIT
+    from neuralzip.train import match_prior
+    base = zoo.load("lstm384-v1")
+    config, hits, misses = match_prior.calibrated(base, TEXT * 3, strength=8)
+    assert hits.sum() > misses.sum() > 0                 # repeated lines: mostly right
+    prior = config.match_prior
+    assert len(prior) == 2 * N_CELLS and min(prior) >= 1
+    assert all(h + m == 8 * PRIOR_UNIT for h, m in zip(prior[:N_CELLS], prior[N_CELLS:]))
