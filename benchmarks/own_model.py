@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = fit(train, model, minutes=args.minutes, log=lambda line: print(line, file=sys.stderr, flush=True))
         print(f"trained on {len(train)} formats ({summary['train_bytes']} bytes): {summary['steps']} steps in "
               f"{summary['seconds']:.0f} s; model {model.stat().st_size} bytes")
-        print(f"\n| test format | bytes | default model | trained model | zstd -19 | xz -9e |")
+        print("\n| test format | bytes | default model | trained model | zstd -19 | xz -9e |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         totals = [0, 0, 0, 0, 0]
         for path in test:

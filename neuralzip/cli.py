@@ -69,7 +69,7 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Compress or decompress FILEs with neuralzip (a neural language model and a range coder).\n"
-                    f"With no FILE, or when FILE is -, read standard input and write standard output.",
+                    "With no FILE, or when FILE is -, read standard input and write standard output.",
         epilog="As with gzip, each input file is removed once its output has been completely and safely\n"
                "written; -k keeps it, and so does -c.\n"
                "Exit status: 0 success, 1 error, 2 warning (e.g. a skipped file), 130 interrupted.")

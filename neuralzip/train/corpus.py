@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 LONG_LINE = 40          # bytes; shorter lines are too common to mean anything

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from .. import zoo
+from ..api import compress
 from ..model import H_SCALE, ModelConfig
 from ..modelfile import ModelFile
 from . import export, trainer
@@ -105,7 +105,6 @@ def fit(files: list[str | os.PathLike], out: str | os.PathLike, *, name: str | N
     summary = {"name": name, "path": str(out), "train_bytes": len(text), "held_out_bytes": len(held),
                "steps": done, "seconds": time.monotonic() - began}
     if held:
-        import neuralzip
         for key, model in (("held_out_bpb_base", base or zoo.DEFAULT_MODEL), ("held_out_bpb", out)):
-            summary[key] = 8 * len(neuralzip.compress(held, model=model)) / len(held)
+            summary[key] = 8 * len(compress(held, model=model)) / len(held)
     return summary
