@@ -11,6 +11,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 SKIP_SUFFIXES = {".md", ".tsv"}     # the corpus's README, REFERENCE and MANIFEST are not inputs
 
+# the English texts of the corpus, as the issues name them
+ENGLISH_TEXTS = ["canterbury/alice29.txt", "canterbury/asyoulik.txt", "canterbury/lcet10.txt",
+                 "canterbury/plrabn12.txt", "calgary/book1", "calgary/book2", "calgary/news", "calgary/bib"] + \
+                [f"calgary/paper{i}" for i in range(1, 7)]
 QUICK_BYTES = 2048                  # each --quick input is this long: neuralzip spends ~0.3 ms per byte on one core
 QUICK_FILES = 3
 # prose, source code and a binary, when the corpus has them

@@ -22,10 +22,7 @@ import neuralzip
 from neuralzip import zoo
 from neuralzip.train.evaluate import integer_bits
 
-from .inputs import DEFAULT_CORPUS
-
-ENGLISH = ["canterbury/alice29.txt", "canterbury/asyoulik.txt", "canterbury/lcet10.txt", "canterbury/plrabn12.txt",
-           "calgary/book1", "calgary/book2", "calgary/news", "calgary/bib"] + [f"calgary/paper{i}" for i in range(1, 7)]
+from .inputs import DEFAULT_CORPUS, ENGLISH_TEXTS
 
 
 def measure(path: Path, dev: bytes, english: list[bytes], speed_data: bytes, level: int) -> dict:
@@ -56,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--level", type=int, default=neuralzip.DEFAULT_LEVEL)
     args = p.parse_args(argv)
     dev = args.dev.read_bytes()[:args.dev_bytes] if args.dev else b""
-    english = [(DEFAULT_CORPUS / f).read_bytes() for f in ENGLISH if (DEFAULT_CORPUS / f).is_file()]
+    english = [(DEFAULT_CORPUS / f).read_bytes() for f in ENGLISH_TEXTS if (DEFAULT_CORPUS / f).is_file()]
     speed_data = args.speed_file.read_bytes()
     print(f"level {args.level}; speed on {args.speed_file.name} ({len(speed_data)} bytes), "
           f"{torch.get_num_threads()} threads\n")

@@ -31,12 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .inputs import DEFAULT_CORPUS
+from .inputs import DEFAULT_CORPUS, ENGLISH_TEXTS
 
 BLOCK = 1 << 20
-ENGLISH = ["calgary/book1", "calgary/book2", "calgary/news", "calgary/bib", "canterbury/alice29.txt",
-           "canterbury/asyoulik.txt", "canterbury/lcet10.txt", "canterbury/plrabn12.txt"] + \
-          [f"calgary/paper{i}" for i in range(1, 7)]
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -46,7 +43,7 @@ def _size(text: str) -> int:
 
 
 def _text_source() -> bytes:
-    files = [DEFAULT_CORPUS / f for f in ENGLISH if (DEFAULT_CORPUS / f).is_file()]
+    files = [DEFAULT_CORPUS / f for f in ENGLISH_TEXTS if (DEFAULT_CORPUS / f).is_file()]
     if not files:
         files = sorted(p for p in REPO.rglob("*") if p.suffix in (".md", ".py") and ".venv" not in p.parts)
     return b"".join(p.read_bytes() for p in files)

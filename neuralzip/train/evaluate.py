@@ -19,15 +19,21 @@ def _chunks(data: bytes, chunk_size: int) -> list[bytes]:
     return [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)]
 
 
-def integer_bits(model: LSTMModel, data: bytes, chunk_size: int) -> float:
-    """Total ideal code length in bits of data under the integer model (the range coder adds a few bytes)."""
+def chunk_tokens(data: bytes, chunk_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """data's chunks as one lockstep batch: tokens (B, T) int64, zero-padded, and each chunk's length (B,)."""
     chunks = _chunks(data, chunk_size)
     lengths = torch.tensor([len(c) for c in chunks])
-    steps = int(lengths.max())
-    sym = torch.zeros(len(chunks), steps, dtype=torch.int64)
+    tokens = torch.zeros(len(chunks), int(lengths.max()), dtype=torch.int64)
     for b, c in enumerate(chunks):
-        sym[b, :len(c)] = torch.from_numpy(np.frombuffer(c, dtype=np.uint8).astype(np.int64))
-    predictor, bits = Predictor(model, len(chunks), steps), 0.0
+        tokens[b, :len(c)] = torch.from_numpy(np.frombuffer(c, dtype=np.uint8).astype(np.int64))
+    return tokens, lengths
+
+
+def integer_bits(model: LSTMModel, data: bytes, chunk_size: int) -> float:
+    """Total ideal code length in bits of data under the integer model (the range coder adds a few bytes)."""
+    sym, lengths = chunk_tokens(data, chunk_size)
+    steps = sym.shape[1]
+    predictor, bits = Predictor(model, len(sym), steps), 0.0
     for t in range(steps):
         f = predictor.frequencies().double()
         p = f.gather(1, sym[:, t:t + 1]).squeeze(1) / f.sum(1)

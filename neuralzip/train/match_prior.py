@@ -19,17 +19,14 @@ import torch
 from .. import modelfile, zoo
 from ..model import LSTMModel, ModelConfig
 from ..predictor import N_CELLS, PRIOR_UNIT, Predictor, uniform_prior
+from .evaluate import chunk_tokens
 
 
 def cell_counts(model: LSTMModel, data: bytes, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
     """(hits, misses) per cell, summed over data's chunks, all chunks in one lockstep batch."""
-    chunks = [data[i:i + chunk] for i in range(0, len(data), chunk)]
-    steps = max(map(len, chunks))
-    tokens = torch.zeros(len(chunks), steps, dtype=torch.int64)
-    for b, c in enumerate(chunks):
-        tokens[b, :len(c)] = torch.from_numpy(np.frombuffer(c, dtype=np.uint8).astype(np.int64))
-    lengths = torch.tensor([len(c) for c in chunks])
-    p = Predictor(model, len(chunks), steps)
+    tokens, lengths = chunk_tokens(data, chunk)
+    steps = tokens.shape[1]
+    p = Predictor(model, len(tokens), steps)
     hits = torch.zeros(N_CELLS, dtype=torch.int64)
     misses = torch.zeros(N_CELLS, dtype=torch.int64)
     for t in range(steps):

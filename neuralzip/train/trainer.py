@@ -78,8 +78,12 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
     data = np.memmap(train_path, dtype=np.uint8, mode="r")
     dev = np.fromfile(dev_path, dtype=np.uint8)
     resume = torch.load(out, weights_only=False) if out.exists() else None
-    start_state = resume["model"] if resume else torch.load(init, weights_only=False)["model"] \
-        if isinstance(init, (str, Path)) else init
+    if resume:
+        start_state = resume["model"]
+    elif isinstance(init, (str, Path)):
+        start_state = torch.load(init, weights_only=False)["model"]
+    else:
+        start_state = init
     embed_dim = start_state["embed.weight"].shape[1] if start_state is not None else 64
     model = FloatLSTMModel(config, embed_dim)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
