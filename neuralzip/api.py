@@ -11,6 +11,7 @@ from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
 from .format import MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
+from .predictor import chunk_groups
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -38,7 +39,13 @@ class NeuralZipCompressor:
         self._model = zoo.load(model if model is not None else lv.model)
         self._chunk_size = lv.chunk_size
         self._device = zoo.resolve_device(device)
+        # a batch holds whole groups of chunks (those that share a match table): the output must not depend on
+        # the batch, so groups are fixed by offsets in the content and never split
+        self._group_bytes = self._model.config.match_group_bytes
         self._batch_bytes = BATCH_CHUNKS[self._device.type] * self._chunk_size
+        if self._group_bytes:
+            self._batch_bytes = -(-self._batch_bytes // self._group_bytes) * self._group_bytes
+        self._offset = 0                        # of the next batch in the content
         self._buffer = bytearray()
         self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
         self._stored_size = 0
@@ -82,8 +89,11 @@ class NeuralZipCompressor:
         return StreamHeader(self._model.name, self._model.sha256, self._chunk_size).to_bytes()
 
     def _encode(self, data: bytes) -> bytes:
-        chunks = [data[i:i + self._chunk_size] for i in range(0, len(data), self._chunk_size)]
-        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks)
+        starts = range(0, len(data), self._chunk_size)
+        chunks = [data[i:i + self._chunk_size] for i in starts]
+        groups = chunk_groups([self._offset + i for i in starts], self._group_bytes)
+        self._offset += len(data)
+        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, groups)
         out = bytearray()
         for chunk, (method, payload) in zip(chunks, coded):
             if method != Method.STORED:
@@ -133,7 +143,7 @@ class NeuralZipDecompressor:
         self._input = _ByteQueue()
         self._output = _ByteQueue()
         self._header: StreamHeader | None = None
-        self._pending: list[tuple[Frame, bytes]] = []
+        self._pending: list[tuple[Frame, bytes, int]] = []   # with the offset of each frame's content
         self._pending_size = 0      # original bytes in the pending frames
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
@@ -157,10 +167,23 @@ class NeuralZipDecompressor:
         return out
 
     def _decodable(self) -> bool:
-        # a batch is full at batch chunks, or at as many bytes (stored frames join several chunks)
+        return (self._end is not None and not self._done) or self._ready() > 0
+
+    def _ready(self) -> int:
+        """How many pending frames to decode now: none until a batch is full (at batch chunks, or at as many
+        bytes: stored frames join several chunks), then all but the last group when that holds neural frames
+        and may not be complete yet: the neural frames of a group decode together."""
         full = len(self._pending) >= self._batch or (
             self._pending and self._pending_size >= self._batch * min(self._header.chunk_size, DECODE_CHUNK_BYTES))
-        return full or (self._end is not None and not self._done)
+        if not full or not any(f.method == Method.NEURAL for f, _, _ in self._pending):
+            return len(self._pending) if full else 0
+        group_bytes = self._model().config.match_group_bytes
+        if not group_bytes:
+            return len(self._pending)
+        last = self._pending[-1][2] // group_bytes
+        cut = next(i for i, (_, _, offset) in enumerate(self._pending) if offset // group_bytes == last)
+        grouped = any(f.method == Method.NEURAL for f, _, _ in self._pending[cut:])
+        return cut if grouped else len(self._pending)
 
     def _advance(self, decode: bool = True) -> bool:
         """Do one unit of work (parse a header or frame, or, if decode, decode a batch); False when there is
@@ -170,7 +193,7 @@ class NeuralZipDecompressor:
         if self._decodable():
             if not decode:
                 return False
-            self._decode_pending()
+            self._decode_pending(len(self._pending) if self._end is not None else self._ready())
             if self._end is not None:
                 self._finish()
             return True
@@ -197,7 +220,7 @@ class NeuralZipDecompressor:
                                  "raise the limit if the data is trusted")
         if len(buf) < end + frame.payload_size:
             return False
-        self._pending.append((frame, bytes(buf[end:end + frame.payload_size])))
+        self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), self._total + self._pending_size))
         self._pending_size += frame.size
         self._input.skip_to(end + frame.payload_size)
         return True
@@ -206,10 +229,16 @@ class NeuralZipDecompressor:
         h = self._header
         return zoo.runtime(zoo.find(h.model_sha256, h.model_name, self._model_hint), self._device)
 
-    def _decode_pending(self) -> None:
-        frames, self._pending, self._pending_size = self._pending, [], 0
-        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p in frames])
-        for (frame, _), chunk in zip(frames, chunks):
+    def _decode_pending(self, count: int) -> None:
+        frames, self._pending = self._pending[:count], self._pending[count:]
+        self._pending_size = sum(f.size for f, _, _ in self._pending)
+        offsets = [offset for _, _, offset in frames]
+        # per-chunk models ignore the offsets (every frame its own group), and a stream without neural frames
+        # decodes without its model
+        groups = (chunk_groups(offsets, self._model().config.match_group_bytes)
+                  if any(f.method == Method.NEURAL for f, _, _ in frames) else offsets)
+        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p, _ in frames], groups)
+        for (frame, _, _), chunk in zip(frames, chunks):
             if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")
             self._output.put(chunk)

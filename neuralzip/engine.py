@@ -1,9 +1,10 @@
 """Chunks -> lockstep batches through the model on its device, and the choice of method for each chunk.
 
-Chunks are independent: each starts from the predictor's initial state. A batch runs all its chunks one token per
+Each chunk starts from the predictor's initial state; chunks of one group share a match table (see
+neuralzip.predictor), so a group is always coded whole, in one batch. A batch runs all its chunks one token per
 step, the state resident on the model's device; only the frequencies (down) and the symbols (up) cross to the
 host, where each chunk has its own range coder. The model's arithmetic is exact, so the output does not depend
-on how chunks are batched.
+on how groups are batched.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ NOISE_COLLISIONS = 128  # a chunk whose byte-collision rate is below 1/128 (Reny
 WINDOW_ELEMENTS = 1 << 22  # frequencies (4 bytes each) gathered on the device before the coders take them
 
 
-def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
-    """Range-code each chunk under the model; all chunks advance together."""
+def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> list[bytes]:
+    """Range-code each chunk under the model, chunk i in group groups[i]; all chunks advance together."""
     lengths = [len(c) for c in chunks]
     steps = max(lengths)
     symbols = np.zeros((len(chunks), steps), dtype=np.uint8)                                # (B, T)
@@ -34,7 +35,7 @@ def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
     symbols_dev = torch.from_numpy(symbols).to(model.device)
     encoders = [ChunkEncoder() for _ in chunks]
-    predictor = Predictor(model, len(chunks), steps)
+    predictor = Predictor(model, len(chunks), steps, groups, lengths)
     # steps per window: bounded in memory whatever the batch (16 MiB of frequencies), at least 8 per transfer
     window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
     window = []
@@ -52,13 +53,13 @@ def neural_encode(model: LSTMModel, chunks: list[bytes]) -> list[bytes]:
     return [enc.finish() for enc in encoders]
 
 
-def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int]) -> list[bytes]:
+def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int], groups: list[int]) -> list[bytes]:
     """Inverse of neural_encode: decode each payload into exactly its length of bytes."""
     decoders = [ChunkDecoder(p) for p in payloads]
     steps = max(lengths)
     out = np.zeros((len(payloads), steps), dtype=np.uint8)
     symbols = np.zeros(len(payloads), dtype=np.int64)
-    predictor = Predictor(model, len(payloads), steps)
+    predictor = Predictor(model, len(payloads), steps, groups, lengths)
     active = list(range(len(payloads)))
     for t in range(steps):
         freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
@@ -79,32 +80,41 @@ def looks_random(chunk: bytes) -> bool:
     return int(counts @ counts) * NOISE_COLLISIONS < len(chunk) ** 2
 
 
-def encode_chunks(model: LSTMModel, chunks: list[bytes]) -> list[tuple[Method, bytes]]:
-    """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest."""
+def encode_chunks(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> list[tuple[Method, bytes]]:
+    """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest; chunk i is in group
+    groups[i] (see neuralzip.predictor: the neural chunks of a group are coded together)."""
     noise = [looks_random(c) for c in chunks]
-    modelled = [c for c, r in zip(chunks, noise) if not r]
-    neural = iter(neural_encode(model, modelled) if modelled else [])
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     result = []
     for chunk, r in zip(chunks, noise):
-        best = (Method.STORED, chunk)
-        candidates = [(Method.ZSTD, (fast if r else careful).compress(chunk))]
-        if not r:
-            candidates.append((Method.NEURAL, next(neural)))
-        for method, payload in candidates:
-            if len(payload) < len(best[1]):
-                best = (method, payload)
-        result.append(best)
+        zstd = (Method.ZSTD, (fast if r else careful).compress(chunk))
+        result.append(zstd if len(zstd[1]) < len(chunk) else (Method.STORED, chunk))
+    # The neural chunks of a group are those that go out neural; a chunk that loses to zstd or stored leaves
+    # its group, which changes what the others could match, so the rest of that group is coded again. Each
+    # round removes a chunk, so this ends; with groups of one chunk it takes one round.
+    members = [i for i, r in enumerate(noise) if not r]
+    neural = {}
+    while members:
+        payloads = neural_encode(model, [chunks[i] for i in members], [groups[i] for i in members])
+        losers = {i for i, p in zip(members, payloads) if len(p) >= len(result[i][1])}
+        neural.update((i, p) for i, p in zip(members, payloads) if i not in losers)
+        for i in losers:
+            neural.pop(i, None)              # coded neural in an earlier round, before its group changed
+        changed = {groups[i] for i in losers}
+        members = [i for i in members if i not in losers and groups[i] in changed]
+    for i, p in neural.items():
+        result[i] = (Method.NEURAL, p)
     return result
 
 
-def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]]) -> list[bytes]:
-    """frames: (method, payload, original size) -> the original chunks. model_for_neural() gives the model,
-    called only when a neural frame is present."""
+def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], groups: list[int]) -> list[bytes]:
+    """frames: (method, payload, original size) -> the original chunks; frame i in group groups[i], each group
+    whole. model_for_neural() gives the model, called only when a neural frame is present."""
     out: list[bytes | None] = [None] * len(frames)
     neural = [i for i, (m, _, _) in enumerate(frames) if m == Method.NEURAL]
     if neural:
-        decoded = neural_decode(model_for_neural(), [frames[i][1] for i in neural], [frames[i][2] for i in neural])
+        decoded = neural_decode(model_for_neural(), [frames[i][1] for i in neural], [frames[i][2] for i in neural],
+                                [groups[i] for i in neural])
         for i, data in zip(neural, decoded):
             out[i] = data
     zd = zstandard.ZstdDecompressor()

@@ -33,6 +33,8 @@ class ModelConfig:
     match_context: int = 0       # 4: a match model over 4-byte contexts (neuralzip.predictor); 0: none
     match_table_bits: int = 14   # its table: 2**bits slots per stream
     match_prior: tuple = ()      # its pseudo-counts of hits, then misses, per cell (neuralzip.predictor.N_CELLS)
+    match_group_bytes: int = 0   # > 0: neural chunks starting in the same span of this many bytes share one
+                                 # match table (neuralzip.predictor); 0: each chunk matches only itself
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

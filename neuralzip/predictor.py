@@ -10,8 +10,14 @@ above the network's probability p of the predicted byte, that byte's frequency i
 
     (f + boost) / (T + boost) = h,   boost = (h T - f) / (1 - h),   in integers, at most 2**10 T,
 
-with f its frequency and T the total. Everything is integer tensor arithmetic on the model's device, per stream,
-so chunks stay independent and every machine computes the same frequencies whatever the batch.
+with f its frequency and T the total. Everything is integer tensor arithmetic on the model's device.
+
+Which earlier text a chunk may match depends on its group. With the model's match_group_bytes = 0 every chunk is
+its own group and sees only itself. With g > 0, the neural chunks that start in the same g-byte span of a stream
+are one group: they run in lockstep, and at step t each may match what any of them held before t (all look up,
+then all insert; where two insert into one slot, the later chunk wins). A file of many chunks then matches
+across all of them, as a whole-file compressor would, and chunks still decode in parallel. Groups are fixed by
+the content's offsets, never by the batch, so every machine computes the same frequencies whatever its batch.
 """
 
 from __future__ import annotations
@@ -34,20 +40,29 @@ PRIOR_UNIT = 16                  # the priors are in 16ths of an observation
 class MatchModel:
     """The longest-recent-match predictor for a batch of streams (see the module docstring).
 
+    groups: (B,) which group each stream is in (streams of a group share one table, in any order of labels);
+    lengths: (B,) each stream's length, so that a finished stream's padding never enters a table;
     prior: (2, N_CELLS) int64 pseudo-counts of hits and misses (in 16ths, each >= 1) per cell, a cell being a
     (match length bucket, network probability bucket) pair; each stream adds its own counts to them.
     """
 
-    def __init__(self, batch: int, steps: int, context: int, table_bits: int, prior: torch.Tensor,
-                 device: torch.device):
+    def __init__(self, groups: list[int], lengths: list[int], steps: int, context: int, table_bits: int,
+                 prior: torch.Tensor, device: torch.device):
         long = dict(dtype=torch.int64, device=device)
+        batch, steps = len(groups), max(steps, 1)
         self.context, self.table_bits = context, table_bits
-        self.history = torch.zeros(batch, max(steps, 1), dtype=torch.uint8, device=device)   # (B, T)
-        # per stream: slot -> (context & 0x7FFFFFFF) << 32 | position + 1 of the byte that followed it
-        self.table = torch.zeros(batch << table_bits, **long)
-        self.row = torch.arange(batch, **long) << table_bits                                   # (B,)
+        self.lengths = torch.tensor(lengths, **long)                                          # (B,)
+        self.history = torch.zeros(batch, steps, dtype=torch.uint8, device=device)            # (B, T)
+        self.start = torch.arange(batch, **long) * steps       # where each stream's row begins in history
+        # per group: slot -> (context & 0x7FFFFFFF) << 32 | 1 + index in history of the byte that followed it.
+        # Between streams of a group the larger entry wins a slot: the same key, so the later stream (rows are
+        # in stream order, and an index grows with row then position, whatever the batch's width).
+        label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+        self.row = torch.tensor([label[g] for g in groups], **long) << table_bits            # (B,)
+        self.table = torch.zeros((len(label) << table_bits) + 1, **long)
+        self.discard = len(label) << table_bits               # the slot finished streams write to, never read
         self.ctx = torch.zeros(batch, **long)                  # the last 4 bytes (fewer at the start)
-        self.ptr = torch.zeros(batch, **long)                  # where the predicted byte is in history
+        self.ptr = self.start.clone()                          # index in history of the predicted byte
         self.length = torch.zeros(batch, **long)               # verified matching bytes; 0 = no prediction
         self.cell = torch.zeros(batch, 1, **long)              # this step's cell and prediction, set by mix()
         self.predicted = torch.zeros(batch, 1, **long)
@@ -62,7 +77,8 @@ class MatchModel:
         of its cell (when that is above the network's own)."""
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
-        self.predicted = predicted = self.history.gather(1, self.ptr[:, None]).long()         # (B, 1)
+        # a match only ever points at a byte already seen: at or before the previous step, in any stream
+        self.predicted = predicted = self.history.view(-1)[self.ptr].long()[:, None]          # (B, 1)
         f_pred = f.gather(1, predicted)                                                       # (B, 1)
         p_bucket = ((f_pred << 6) >= total * self.thresholds).sum(1, keepdim=True)           # (B, 1)
         self.cell = self.length_bucket[self.length][:, None] + p_bucket
@@ -79,17 +95,25 @@ class MatchModel:
         self.misses.scatter_add_(1, self.cell, (predicting & ~hit).long()[:, None] * PRIOR_UNIT)
         self.length = torch.where(hit, (self.length + 1).clamp_(max=LENGTH_CAP), 0)
         self.ptr = torch.where(hit, self.ptr + 1, self.ptr)
-        self.history[:, t] = symbols.to(torch.uint8)
+        live = self.lengths > t
+        self.history[:, t] = torch.where(live, symbols, 0).to(torch.uint8)
         self.ctx = ((self.ctx << 8) | symbols) & 0xFFFFFFFF
         if t + 1 < self.context:
             return
         slot = self.row + (((self.ctx * _HASH_MULTIPLIER) & 0xFFFFFFFF) >> (32 - self.table_bits))
         key = (self.ctx & 0x7FFFFFFF) << 32
-        entry = self.table[slot]
+        entry = self.table[slot]                       # every stream looks up before any inserts
         found = ((entry >> 32) << 32 == key) & (entry > 0) & (self.length == 0)
-        self.ptr = torch.where(found, entry & 0xFFFFFFFF, self.ptr)
+        self.ptr = torch.where(found, (entry & 0xFFFFFFFF) - 1, self.ptr)
         self.length = torch.where(found, self.context, self.length)
-        self.table[slot] = key | (t + 1)
+        slot = torch.where(live, slot, self.discard)
+        self.table[slot] = 0
+        self.table.scatter_reduce_(0, slot, key | (self.start + t + 2), "amax")
+
+
+def chunk_groups(offsets: list[int], group_bytes: int) -> list[int]:
+    """The group of each chunk, from the offset of its first byte in the stream's content."""
+    return [o // group_bytes for o in offsets] if group_bytes else list(range(len(offsets)))
 
 
 def uniform_prior() -> list[int]:
@@ -101,7 +125,10 @@ class Predictor:
     """Frequencies for the next byte of every stream in a batch, one step at a time: call frequencies(), then
     advance() with the bytes that came."""
 
-    def __init__(self, model: LSTMModel, batch: int, steps: int):
+    def __init__(self, model: LSTMModel, batch: int, steps: int, groups: list[int] | None = None,
+                 lengths: list[int] | None = None):
+        """groups: each stream's group (see the module docstring; default: each its own); lengths: each
+        stream's length (default: steps)."""
         self.model, self.t = model, 0
         self.state, self.prev = model.initial_state(batch), model.start_tokens(batch)
         c = model.config
@@ -111,7 +138,9 @@ class Predictor:
                 raise ValueError(f"a match model needs match_context 4 and match_prior of {2 * N_CELLS} "
                                  "positive pseudo-counts")
             prior = torch.tensor(c.match_prior, dtype=torch.int64).view(2, N_CELLS)
-            self.match = MatchModel(batch, steps, c.match_context, c.match_table_bits, prior, model.device)
+            self.match = MatchModel(list(range(batch)) if groups is None else list(groups),
+                                    [steps] * batch if lengths is None else list(lengths), steps,
+                                    c.match_context, c.match_table_bits, prior, model.device)
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""

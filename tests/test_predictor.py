@@ -19,11 +19,13 @@ def _model(name: str = zoo.DEFAULT_MODEL, **config) -> LSTMModel:
     return LSTMModel(dataclasses.replace(m.config, **config), m.tensors)
 
 
-def _trace(model: LSTMModel, rows: list[bytes]) -> torch.Tensor:
-    """(T, B, V) frequencies for each row's bytes, all rows in one lockstep batch (shorter rows padded)."""
+def _trace(model: LSTMModel, rows: list[bytes], groups: list[int] | None = None, pad: bytes = b"\0",
+           ends: bool = True) -> torch.Tensor:
+    """(T, B, V) frequencies for each row's bytes, all rows in one lockstep batch (shorter rows padded; with
+    ends=False the predictor is not told where rows end and models the padding too)."""
     steps = max(map(len, rows))
-    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
-    p, out = Predictor(model, len(rows), steps), []
+    tokens = torch.tensor([list(r.ljust(steps, pad)) for r in rows], dtype=torch.int64)
+    p, out = Predictor(model, len(rows), steps, groups, [len(r) for r in rows] if ends else None), []
     for t in range(steps):
         out.append(p.frequencies().clone())
         p.advance(tokens[:, t])
@@ -82,8 +84,10 @@ def test_frequencies_stay_exact_in_float64_for_the_coder():
 
 def test_golden_frequencies():
     """The match model's semantics, frozen: any change here changes every stream made with lstm384-v2."""
-    f = _trace(_model(), [TEXT, LINE])
+    f = _trace(_model(), [TEXT, LINE], ends=False)       # frozen with LINE's padding modelled as bytes
     assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN
+    live = _trace(_model(), [TEXT, LINE])                # told where LINE ends: the same until then
+    assert torch.equal(live[:, 0], f[:, 0]) and torch.equal(live[:len(LINE), 1], f[:len(LINE), 1])
 
 
 GOLDEN = "a24857e939a8271b"
@@ -98,3 +102,42 @@ def test_prior_calibration_counts_hits_and_gives_positive_pseudo_counts():
     prior = config.match_prior
     assert len(prior) == 2 * N_CELLS and min(prior) >= 1
     assert all(h + m == 8 * PRIOR_UNIT for h, m in zip(prior[:N_CELLS], prior[N_CELLS:]))
+
+
+def _grouped(**config) -> LSTMModel:
+    return _model(match_group_bytes=1 << 22, match_table_bits=16, **config)
+
+
+def test_streams_of_one_group_match_each_others_text():
+    model = _grouped()
+    first, second = LINE * 2 + b"x" * 40, b"y" * 40 + TEXT          # second repeats what first had before it
+    together = _trace(model, [first, second], [0, 0])[:, 1]
+    apart = _trace(model, [first, second], [0, 1])[:, 1]
+    assert _bits(together, second) < 0.8 * _bits(apart, second)
+    # in groups of one, grouped or not is the same model
+    assert torch.equal(apart, _trace(_model(match_table_bits=16), [first, second])[:, 1])
+
+
+def test_a_group_gives_the_same_frequencies_in_any_batch():
+    model = _grouped()
+    group = [TEXT, LINE * 3, TEXT[::-1]]
+    alone = _trace(model, group, [5, 5, 5])
+    others = [TEXT.upper() * 2, bytes(range(256)), LINE]       # longer rows change the batch's width
+    mixed = _trace(model, others[:2] + group + others[2:], [1, 1, 5, 5, 5, 9])
+    assert torch.equal(alone, mixed[:alone.shape[0], 2:5])
+
+
+def test_bytes_past_a_streams_end_never_reach_its_group():
+    model = _grouped()
+    rows = [TEXT, LINE[:30]]    # the short row ends where TEXT's later lines would go on matching it
+    zeros, other = _trace(model, rows, [0, 0], pad=b"\0"), _trace(model, rows, [0, 0], pad=b"q")
+    assert torch.equal(zeros[:, 0], other[:, 0]) and torch.equal(zeros[:30, 1], other[:30, 1])
+
+
+def test_golden_grouped_frequencies():
+    """Match groups, frozen (FORMAT.md "Match groups"): a change here changes every stream of a grouped model."""
+    f = _trace(_grouped(), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
+    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN_GROUPED
+
+
+GOLDEN_GROUPED = "fa0201daeecdc8ea"

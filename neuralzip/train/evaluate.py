@@ -12,11 +12,17 @@ import torch.nn.functional as F
 
 from .. import zoo
 from ..model import LSTMModel
-from ..predictor import Predictor
+from ..predictor import Predictor, chunk_groups
 
 
 def _chunks(data: bytes, chunk_size: int) -> list[bytes]:
     return [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)]
+
+
+def chunk_predictor(model: LSTMModel, lengths: torch.Tensor, chunk_size: int) -> Predictor:
+    """A predictor for data's chunks in one lockstep batch, grouped as the engine would group them."""
+    groups = chunk_groups([i * chunk_size for i in range(len(lengths))], model.config.match_group_bytes)
+    return Predictor(model, len(lengths), int(lengths.max()), groups, lengths.tolist())
 
 
 def chunk_tokens(data: bytes, chunk_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,7 +39,7 @@ def integer_bits(model: LSTMModel, data: bytes, chunk_size: int) -> float:
     """Total ideal code length in bits of data under the integer model (the range coder adds a few bytes)."""
     sym, lengths = chunk_tokens(data, chunk_size)
     steps = sym.shape[1]
-    predictor, bits = Predictor(model, len(sym), steps), 0.0
+    predictor, bits = chunk_predictor(model, lengths, chunk_size), 0.0
     for t in range(steps):
         f = predictor.frequencies().double()
         p = f.gather(1, sym[:, t:t + 1]).squeeze(1) / f.sum(1)

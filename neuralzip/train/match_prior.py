@@ -18,15 +18,15 @@ import torch
 
 from .. import modelfile, zoo
 from ..model import LSTMModel, ModelConfig
-from ..predictor import N_CELLS, PRIOR_UNIT, Predictor, uniform_prior
-from .evaluate import chunk_tokens
+from ..predictor import N_CELLS, PRIOR_UNIT, uniform_prior
+from .evaluate import chunk_predictor, chunk_tokens
 
 
 def cell_counts(model: LSTMModel, data: bytes, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
     """(hits, misses) per cell, summed over data's chunks, all chunks in one lockstep batch."""
     tokens, lengths = chunk_tokens(data, chunk)
     steps = tokens.shape[1]
-    p = Predictor(model, len(tokens), steps)
+    p = chunk_predictor(model, lengths, chunk)
     hits = torch.zeros(N_CELLS, dtype=torch.int64)
     misses = torch.zeros(N_CELLS, dtype=torch.int64)
     for t in range(steps):

@@ -143,10 +143,20 @@ if __name__ == "__main__":
     p.add_argument("--seq", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--quantized", action="store_true")
-    p.add_argument("--init", type=Path)
+    p.add_argument("--init", type=Path, help="a float checkpoint to start from")
+    p.add_argument("--init-model", help="a model file or embedded name to start from (its integer weights as floats)")
+    p.add_argument("--minutes", type=float, help="stop after this long, the schedule following the clock")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int)
     p.add_argument("--eval-every", type=int, default=1000)
     a = p.parse_args()
+    init = a.init
+    if a.init_model:
+        from .. import zoo
+        from .fit import float_state
+        base = zoo.load(a.init_model)
+        init, a.hidden = float_state(base), base.config.hidden
     r = train(a.train, a.dev, a.out, ModelConfig(hidden=a.hidden), a.steps, batch=a.batch, seq=a.seq, lr=a.lr,
-              quantized=a.quantized, init=a.init, threads=a.threads, eval_every=a.eval_every)
+              quantized=a.quantized, init=init, threads=a.threads, eval_every=a.eval_every, seed=a.seed,
+              time_limit=a.minutes and a.minutes * 60)
     print(json.dumps(r))
