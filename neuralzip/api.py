@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
-from .format import MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
+from .format import MAX_GROUP_FRAMES, MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
 from .predictor import chunk_groups
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
@@ -44,6 +44,9 @@ class NeuralZipCompressor:
         self._group_bytes = self._model.config.match_group_bytes
         self._batch_bytes = BATCH_CHUNKS[self._device.type] * self._chunk_size
         if self._group_bytes:
+            if -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
+                raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
+                                 f"{MAX_GROUP_FRAMES} chunks of {self._chunk_size}: use a higher level")
             self._batch_bytes = -(-self._batch_bytes // self._group_bytes) * self._group_bytes
         self._offset = 0                        # of the next batch in the content
         self._buffer = bytearray()
@@ -144,6 +147,7 @@ class NeuralZipDecompressor:
         self._output = _ByteQueue()
         self._header: StreamHeader | None = None
         self._pending: list[tuple[Frame, bytes, int]] = []   # with the offset of each frame's content
+        self._group = (-1, 0)       # the match group of the last neural frame parsed, and its neural frames
         self._pending_size = 0      # original bytes in the pending frames
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
@@ -220,10 +224,23 @@ class NeuralZipDecompressor:
                                  "raise the limit if the data is trusted")
         if len(buf) < end + frame.payload_size:
             return False
-        self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), self._total + self._pending_size))
+        offset = self._total + self._pending_size
+        if frame.method == Method.NEURAL:
+            self._count_group(offset)
+        self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), offset))
         self._pending_size += frame.size
         self._input.skip_to(end + frame.payload_size)
         return True
+
+    def _count_group(self, offset: int) -> None:
+        """Refuse a match group of more neural frames than any writer makes: it would all be decoded at once."""
+        group_bytes = self._model().config.match_group_bytes
+        if not group_bytes:
+            return
+        group, frames = self._group
+        self._group = (offset // group_bytes, frames + 1 if offset // group_bytes == group else 1)
+        if self._group[1] > MAX_GROUP_FRAMES:
+            raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} neural frames in one match group")
 
     def _model(self):
         h = self._header

@@ -85,6 +85,82 @@ def test_batch_size_does_not_change_stored_frames(monkeypatch):
     assert neuralzip.describe(wide)[0].frames["stored"] == 2      # each run of noise is one frame
 
 
+@pytest.fixture(scope="module")
+def grouped_model(tmp_path_factory):
+    """The default network with match groups of 8 KiB: two level-1 chunks per group, so small inputs span several
+    groups."""
+    import dataclasses
+    from neuralzip import modelfile, zoo
+    base = zoo.load(zoo.DEFAULT_MODEL)
+    config = dataclasses.replace(base.config, match_group_bytes=8192, match_table_bits=14)
+    path = tmp_path_factory.mktemp("models") / "grouped.nzm"
+    path.write_bytes(modelfile.dump("grouped-8k", config, base.tensors))
+    return str(path)
+
+
+def _loser(seed: int = 3) -> bytes:
+    """A chunk that is not near-random but that zstd codes smaller than the model does: 16 symbols, 700 at
+    random, then repeated."""
+    rng = __import__("random").Random(seed)
+    return (bytes(rng.randrange(16) + 100 for _ in range(700)) * 7)[:4096]
+
+
+def _prose(size: int, seed: int) -> bytes:
+    """Sentences of TEXT's words in a random order: text the model codes better than zstd."""
+    rng, words, out = __import__("random").Random(seed), TEXT.split(), b""
+    while len(out) < size:
+        out += b" ".join(rng.choice(words) for _ in range(12)) + b".\n"
+    return out[:size]
+
+
+def test_grouped_streams_do_not_depend_on_the_batch(monkeypatch, grouped_model):
+    noise = __import__("random").Random(9).randbytes(5000)
+    data = _prose(4096, 1) + _loser() + _prose(4096, 2) + noise + _prose(6000, 3)
+    wide = neuralzip.compress(data, 1, model=grouped_model)
+    frames = neuralzip.describe(wide)[0].frames          # groups of 8 KiB: neural frames in three of them
+    assert frames["neural"] >= 3 and frames["zstd"] >= 1 and frames["stored"] >= 1
+    for batch in (1, 3):
+        monkeypatch.setitem(BATCH_CHUNKS, "cpu", batch)
+        assert neuralzip.compress(data, 1, model=grouped_model) == wide
+        d = NeuralZipDecompressor(model=grouped_model)
+        assert b"".join(d.decompress(wide[i:i + 500]) for i in range(0, len(wide), 500)) == data and d.eof
+
+
+def test_a_chunk_that_loses_to_zstd_leaves_its_group(monkeypatch, grouped_model):
+    from neuralzip import engine
+    calls = []
+    real = engine.neural_encode
+    monkeypatch.setattr(engine, "neural_encode", lambda m, chunks, groups: calls.append(len(chunks)) or
+                        real(m, chunks, groups))
+    data = _prose(4096, 1) + _loser()                   # one group: a text chunk, and one zstd does better
+    blob = neuralzip.compress(data, 1, model=grouped_model)
+    assert calls == [2, 1]                              # coded with it, then again without it
+    assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural": 1, "zstd": 1}
+    assert neuralzip.decompress(blob, model=grouped_model) == data
+
+
+def test_chunks_of_a_group_match_each_other(grouped_model):
+    line = b"2026-11-30 07:41:09 worker=17 job=7f3a9c2e42d1 state=done bytes=48213 path=/srv/data/x\n"
+    data = (line * 60)[:8192]                       # one group of two chunks, the second all repeats
+    alone = neuralzip.compress(data[4096:], 1, model=grouped_model)
+    together = neuralzip.compress(data, 1, model=grouped_model)
+    first = neuralzip.compress(data[:4096], 1, model=grouped_model)
+    assert len(together) - len(first) < len(alone) // 2
+    assert neuralzip.decompress(together, model=grouped_model) == data
+
+
+def test_a_group_of_too_many_neural_frames_is_refused_before_decoding(monkeypatch, grouped_model):
+    """1-byte chunks would put 8192 frames in one 8 KiB group, all to be decoded at once: no writer does that."""
+    from neuralzip import zoo
+    from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
+    model = zoo.load(grouped_model)
+    frame = Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes()          # payloads are never decoded
+    blob = StreamHeader(model.name, model.sha256, 1).to_bytes() + frame * (MAX_GROUP_FRAMES + 1)
+    monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
+    with pytest.raises(NeuralZipError, match="match group"):
+        NeuralZipDecompressor(model=grouped_model).decompress(blob)
+
+
 def test_near_random_chunks_skip_the_model(monkeypatch):
     from neuralzip import engine
     assert engine.looks_random(os.urandom(4096))
