@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
-from .format import MAX_GROUP_FRAMES, MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame, parse_header
-from .predictor import chunk_groups
+from .format import (MAX_GROUP_FRAMES, MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame,
+                     parse_header)
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -94,9 +94,8 @@ class NeuralZipCompressor:
     def _encode(self, data: bytes) -> bytes:
         starts = range(0, len(data), self._chunk_size)
         chunks = [data[i:i + self._chunk_size] for i in starts]
-        groups = chunk_groups([self._offset + i for i in starts], self._group_bytes)
+        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, [self._offset + i for i in starts])
         self._offset += len(data)
-        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, groups)
         out = bytearray()
         for chunk, (method, payload) in zip(chunks, coded):
             if method != Method.STORED:
@@ -148,6 +147,7 @@ class NeuralZipDecompressor:
         self._header: StreamHeader | None = None
         self._pending: list[tuple[Frame, bytes, int]] = []   # with the offset of each frame's content
         self._group = (-1, 0)       # the match group of the last neural frame parsed, and its neural frames
+        self._group_bytes: int | None = None   # the model's match_group_bytes, once a neural frame needs it
         self._pending_size = 0      # original bytes in the pending frames
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
@@ -181,7 +181,7 @@ class NeuralZipDecompressor:
             self._pending and self._pending_size >= self._batch * min(self._header.chunk_size, DECODE_CHUNK_BYTES))
         if not full or not any(f.method == Method.NEURAL for f, _, _ in self._pending):
             return len(self._pending) if full else 0
-        group_bytes = self._model().config.match_group_bytes
+        group_bytes = self._match_group_bytes()
         if not group_bytes:
             return len(self._pending)
         last = self._pending[-1][2] // group_bytes
@@ -234,13 +234,18 @@ class NeuralZipDecompressor:
 
     def _count_group(self, offset: int) -> None:
         """Refuse a match group of more neural frames than any writer makes: it would all be decoded at once."""
-        group_bytes = self._model().config.match_group_bytes
+        group_bytes = self._match_group_bytes()
         if not group_bytes:
             return
         group, frames = self._group
         self._group = (offset // group_bytes, frames + 1 if offset // group_bytes == group else 1)
         if self._group[1] > MAX_GROUP_FRAMES:
             raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} neural frames in one match group")
+
+    def _match_group_bytes(self) -> int:
+        if self._group_bytes is None:
+            self._group_bytes = self._model().config.match_group_bytes
+        return self._group_bytes
 
     def _model(self):
         h = self._header
@@ -249,12 +254,7 @@ class NeuralZipDecompressor:
     def _decode_pending(self, count: int) -> None:
         frames, self._pending = self._pending[:count], self._pending[count:]
         self._pending_size = sum(f.size for f, _, _ in self._pending)
-        offsets = [offset for _, _, offset in frames]
-        # per-chunk models ignore the offsets (every frame its own group), and a stream without neural frames
-        # decodes without its model
-        groups = (chunk_groups(offsets, self._model().config.match_group_bytes)
-                  if any(f.method == Method.NEURAL for f, _, _ in frames) else offsets)
-        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p, _ in frames], groups)
+        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p, _ in frames], [o for _, _, o in frames])
         for (frame, _, _), chunk in zip(frames, chunks):
             if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")

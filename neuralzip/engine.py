@@ -17,7 +17,7 @@ from .coder import ChunkDecoder, ChunkEncoder
 from .errors import NeuralZipError
 from .format import Method
 from .model import LSTMModel
-from .predictor import Predictor
+from .predictor import Predictor, chunk_groups
 
 ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
@@ -80,9 +80,10 @@ def looks_random(chunk: bytes) -> bool:
     return int(counts @ counts) * NOISE_COLLISIONS < len(chunk) ** 2
 
 
-def encode_chunks(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> list[tuple[Method, bytes]]:
-    """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest; chunk i is in group
-    groups[i] (see neuralzip.predictor: the neural chunks of a group are coded together)."""
+def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes]]:
+    """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest. offsets: where each
+    chunk begins in the stream's content, which fixes its group (see neuralzip.predictor); whole groups only."""
+    groups = chunk_groups(offsets, model.config.match_group_bytes)
     noise = [looks_random(c) for c in chunks]
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     result = []
@@ -107,14 +108,15 @@ def encode_chunks(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> l
     return result
 
 
-def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], groups: list[int]) -> list[bytes]:
-    """frames: (method, payload, original size) -> the original chunks; frame i in group groups[i], each group
-    whole. model_for_neural() gives the model, called only when a neural frame is present."""
+def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], offsets: list[int]) -> list[bytes]:
+    """frames: (method, payload, original size) -> the original chunks; offsets as for encode_chunks, whole
+    groups only. model_for_neural() gives the model, called only when a neural frame is present."""
     out: list[bytes | None] = [None] * len(frames)
     neural = [i for i, (m, _, _) in enumerate(frames) if m == Method.NEURAL]
     if neural:
-        decoded = neural_decode(model_for_neural(), [frames[i][1] for i in neural], [frames[i][2] for i in neural],
-                                [groups[i] for i in neural])
+        model = model_for_neural()
+        groups = chunk_groups([offsets[i] for i in neural], model.config.match_group_bytes)
+        decoded = neural_decode(model, [frames[i][1] for i in neural], [frames[i][2] for i in neural], groups)
         for i, data in zip(neural, decoded):
             out[i] = data
     zd = zstandard.ZstdDecompressor()

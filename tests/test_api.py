@@ -168,7 +168,8 @@ def test_near_random_chunks_skip_the_model(monkeypatch):
     assert not engine.looks_random(bytes(range(128)))       # chunks of up to 128 bytes are always tried
     modelled = []
     real = engine.neural_encode
-    monkeypatch.setattr(engine, "neural_encode", lambda m, chunks, groups: modelled.extend(chunks) or real(m, chunks, groups))
+    monkeypatch.setattr(engine, "neural_encode",
+                        lambda m, chunks, groups: modelled.extend(chunks) or real(m, chunks, groups))
     text = (TEXT * 20)[:2 * 4096]                       # two whole level-1 chunks, then two of noise
     data = text + os.urandom(2 * 4096)
     assert neuralzip.decompress(neuralzip.compress(data, 1)) == data
