@@ -23,7 +23,7 @@ class Level:
     chunk_size: int     # bytes per independent chunk
 
 
-DEFAULT_MODEL = "lstm384-v2"
+DEFAULT_MODEL = "lstm384-v3"
 LEVELS = {n: Level(DEFAULT_MODEL, size) for n, size in
           {1: 4096, 2: 4096, 3: 8192, 4: 8192, 5: 16384, 6: 16384, 7: 32768, 8: 65536, 9: 65536}.items()}
 DEFAULT_LEVEL = 6

@@ -6,7 +6,7 @@ import zlib
 import pytest
 
 import neuralzip
-from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError
+from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError, zoo
 from neuralzip.api import BATCH_CHUNKS
 from neuralzip.format import Method
 
@@ -90,7 +90,7 @@ def grouped_model(tmp_path_factory):
     """The default network with match groups of 8 KiB: two level-1 chunks per group, so small inputs span several
     groups."""
     import dataclasses
-    from neuralzip import modelfile, zoo
+    from neuralzip import modelfile
     base = zoo.load(zoo.DEFAULT_MODEL)
     config = dataclasses.replace(base.config, match_group_bytes=8192, match_table_bits=14)
     path = tmp_path_factory.mktemp("models") / "grouped.nzm"
@@ -151,7 +151,6 @@ def test_chunks_of_a_group_match_each_other(grouped_model):
 
 def test_a_group_of_too_many_neural_frames_is_refused_before_decoding(monkeypatch, grouped_model):
     """1-byte chunks would put 8192 frames in one 8 KiB group, all to be decoded at once: no writer does that."""
-    from neuralzip import zoo
     from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
     model = zoo.load(grouped_model)
     frame = Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes()          # payloads are never decoded
@@ -206,7 +205,7 @@ def test_wrong_model_is_named():
     header_end = 44 + blob[43] + 4
     blob[11] ^= 1                                         # another model's hash
     blob[header_end - 4:header_end] = zlib.crc32(blob[:header_end - 4]).to_bytes(4, "little")
-    with pytest.raises(NeuralZipError, match="compressed with model 'lstm384-v2'"):
+    with pytest.raises(NeuralZipError, match=f"compressed with model '{zoo.DEFAULT_MODEL}'"):
         neuralzip.decompress(bytes(blob))
 
 
@@ -271,7 +270,7 @@ def test_compressor_cannot_be_reused():
 def test_describe_counts_methods():
     noise = os.urandom(5000)
     text_info, noise_info = neuralzip.describe(neuralzip.compress(TEXT) + neuralzip.compress(noise, level=1))
-    assert text_info.model_name == "lstm384-v2" and text_info.chunk_size == 16384
+    assert text_info.model_name == zoo.DEFAULT_MODEL and text_info.chunk_size == 16384
     assert text_info.original_size == len(TEXT) and text_info.frames["neural"] == 1
     assert noise_info.chunk_size == 4096 and noise_info.frames["stored"] == 1
     assert noise_info.compressed_size > noise_info.original_size == 5000
@@ -310,7 +309,8 @@ def test_thread_count_gives_identical_streams():
 
 
 @pytest.mark.parametrize("model, digest", [
-    (None, "b283a672f93115a4"),                 # the default, lstm384-v2: network and match model
+    (None, "720027b9c7b158a3"),                 # the default, lstm384-v3: network and grouped match model
+    ("lstm384-v2", "b283a672f93115a4"),         # the second default, a match model per chunk
     ("lstm384-v1", "80e2573db9007d0a"),         # the first default, network only: its streams never change
 ])
 def test_golden_stream(model, digest):
