@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
-from .format import (MAX_GROUP_FRAMES, MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader, crc32, parse_frame,
-                     parse_header)
+from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader,
+                     crc32, parse_frame, parse_header)
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -52,6 +52,7 @@ class NeuralZipCompressor:
         self._buffer = bytearray()
         self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
         self._stored_size = 0
+        self._stored_group = 0                  # the match group they are in: a stored frame stays inside one
         self._started = self._finished = False
         self._frames = self._total = self._crc = 0
 
@@ -94,17 +95,19 @@ class NeuralZipCompressor:
     def _encode(self, data: bytes) -> bytes:
         starts = range(0, len(data), self._chunk_size)
         chunks = [data[i:i + self._chunk_size] for i in starts]
-        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, [self._offset + i for i in starts])
-        self._offset += len(data)
+        base, self._offset = self._offset, self._offset + len(data)
+        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, [base + i for i in starts])
         out = bytearray()
-        for chunk, (method, payload) in zip(chunks, coded):
+        for start, chunk, (method, payload) in zip(starts, chunks, coded):
             if method != Method.STORED:
                 out += self._end_stored() + self._frame(method, chunk, payload)
                 continue
             # consecutive stored chunks share one frame (incompressible data then costs a frame header per
             # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
-            if self._stored_size + len(chunk) > MAX_STORED_SIZE:
+            group = (base + start) // self._group_bytes if self._group_bytes else 0
+            if self._stored_size + len(chunk) > MAX_STORED_SIZE or group != self._stored_group:
                 out += self._end_stored()
+            self._stored_group = group
             self._stored.append(chunk)
             self._stored_size += len(chunk)
         return bytes(out)
@@ -146,8 +149,7 @@ class NeuralZipDecompressor:
         self._output = _ByteQueue()
         self._header: StreamHeader | None = None
         self._pending: list[tuple[Frame, bytes, int]] = []   # with the offset of each frame's content
-        self._group = (-1, 0)       # the match group of the last neural frame parsed, and its neural frames
-        self._group_bytes: int | None = None   # the model's match_group_bytes, once a neural frame needs it
+        self._span = (-1, 0)        # the MAX_GROUP_BYTES span the last frame started in, and its frames so far
         self._pending_size = 0      # original bytes in the pending frames
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
@@ -175,19 +177,14 @@ class NeuralZipDecompressor:
 
     def _ready(self) -> int:
         """How many pending frames to decode now: none until a batch is full (at batch chunks, or at as many
-        bytes: stored frames join several chunks), then all but the last group when that holds neural frames
-        and may not be complete yet: the neural frames of a group decode together."""
+        bytes: stored frames join several chunks), then all but those of the last MAX_GROUP_BYTES span, which
+        may not be complete yet: a match group decodes whole, and no model's groups cross such a span."""
         full = len(self._pending) >= self._batch or (
             self._pending and self._pending_size >= self._batch * min(self._header.chunk_size, DECODE_CHUNK_BYTES))
-        if not full or not any(f.method == Method.NEURAL for f, _, _ in self._pending):
-            return len(self._pending) if full else 0
-        group_bytes = self._match_group_bytes()
-        if not group_bytes:
-            return len(self._pending)
-        last = self._pending[-1][2] // group_bytes
-        cut = next(i for i, (_, _, offset) in enumerate(self._pending) if offset // group_bytes == last)
-        grouped = any(f.method == Method.NEURAL for f, _, _ in self._pending[cut:])
-        return cut if grouped else len(self._pending)
+        if not full:
+            return 0
+        last = self._pending[-1][2] // MAX_GROUP_BYTES
+        return next(i for i, (_, _, offset) in enumerate(self._pending) if offset // MAX_GROUP_BYTES == last)
 
     def _advance(self, decode: bool = True) -> bool:
         """Do one unit of work (parse a header or frame, or, if decode, decode a batch); False when there is
@@ -225,27 +222,20 @@ class NeuralZipDecompressor:
         if len(buf) < end + frame.payload_size:
             return False
         offset = self._total + self._pending_size
-        if frame.method == Method.NEURAL:
-            self._count_group(offset)
+        self._count_span(offset)
         self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), offset))
         self._pending_size += frame.size
         self._input.skip_to(end + frame.payload_size)
         return True
 
-    def _count_group(self, offset: int) -> None:
-        """Refuse a match group of more neural frames than any writer makes: it would all be decoded at once."""
-        group_bytes = self._match_group_bytes()
-        if not group_bytes:
-            return
-        group, frames = self._group
-        self._group = (offset // group_bytes, frames + 1 if offset // group_bytes == group else 1)
-        if self._group[1] > MAX_GROUP_FRAMES:
-            raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} neural frames in one match group")
-
-    def _match_group_bytes(self) -> int:
-        if self._group_bytes is None:
-            self._group_bytes = self._model().config.match_group_bytes
-        return self._group_bytes
+    def _count_span(self, offset: int) -> None:
+        """Refuse more frames in one span than any writer makes (it cuts at least 4 KiB per chunk): a span may
+        have to be held and decoded at once."""
+        span, frames = self._span
+        self._span = (offset // MAX_GROUP_BYTES, frames + 1 if offset // MAX_GROUP_BYTES == span else 1)
+        if self._span[1] > MAX_GROUP_FRAMES:
+            raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} frames in "
+                                 f"{MAX_GROUP_BYTES} bytes of content")
 
     def _model(self):
         h = self._header
@@ -254,7 +244,8 @@ class NeuralZipDecompressor:
     def _decode_pending(self, count: int) -> None:
         frames, self._pending = self._pending[:count], self._pending[count:]
         self._pending_size = sum(f.size for f, _, _ in self._pending)
-        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p, _ in frames], [o for _, _, o in frames])
+        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p, _ in frames], [o for _, _, o in frames],
+                               self._header.chunk_size)
         for (frame, _, _), chunk in zip(frames, chunks):
             if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")

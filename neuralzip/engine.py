@@ -1,10 +1,12 @@
 """Chunks -> lockstep batches through the model on its device, and the choice of method for each chunk.
 
-Each chunk starts from the predictor's initial state; chunks of one group share a match table (see
-neuralzip.predictor), so a group is always coded whole, in one batch. A batch runs all its chunks one token per
-step, the state resident on the model's device; only the frequencies (down) and the symbols (up) cross to the
-host, where each chunk has its own range coder. The model's arithmetic is exact, so the output does not depend
-on how groups are batched.
+Each chunk starts from the predictor's initial state. With a grouped match model (neuralzip.predictor) the chunks
+of a group share a match table: every chunk of the group that is not near-random is a member, whatever method it
+goes out with, so a group is coded in one pass, and a reader feeds the members it already holds (zstd or stored)
+into the lockstep by their bytes while it decodes the neural ones. A batch runs all its chunks one token per step,
+the state resident on the model's device; only the frequencies (down) and the symbols (up) cross to the host,
+where each chunk has its own range coder. The model's arithmetic is exact, so the output does not depend on how
+groups are batched.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zstandard
 
 from .coder import ChunkDecoder, ChunkEncoder
 from .errors import NeuralZipError
-from .format import Method
+from .format import MAX_GROUP_FRAMES, Method
 from .model import LSTMModel
 from .predictor import Predictor, chunk_groups
 
@@ -53,16 +55,23 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> l
     return [enc.finish() for enc in encoders]
 
 
-def neural_decode(model: LSTMModel, payloads: list[bytes], lengths: list[int], groups: list[int]) -> list[bytes]:
-    """Inverse of neural_encode: decode each payload into exactly its length of bytes."""
-    decoders = [ChunkDecoder(p) for p in payloads]
+def neural_decode(model: LSTMModel, payloads: list[bytes | None], lengths: list[int], groups: list[int],
+                  known: list[bytes | None] | None = None) -> list[bytes]:
+    """Inverse of neural_encode: decode each payload into exactly its length of bytes. Rows whose bytes are
+    already known (known[i], with payloads[i] None) are fed in as they are, for the sake of their groups."""
+    known = known or [None] * len(payloads)
+    decoders = [ChunkDecoder(p) if k is None else None for p, k in zip(payloads, known)]
     steps = max(lengths)
-    out = np.zeros((len(payloads), steps), dtype=np.uint8)
+    out = np.zeros((len(payloads), steps), dtype=np.uint8)                                  # (B, T)
+    for b, k in enumerate(known):
+        if k is not None:
+            out[b, :len(k)] = np.frombuffer(k, dtype=np.uint8)
     symbols = np.zeros(len(payloads), dtype=np.int64)
     predictor = Predictor(model, len(payloads), steps, groups, lengths)
-    active = list(range(len(payloads)))
+    active = [b for b, d in enumerate(decoders) if d is not None]
     for t in range(steps):
         freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
+        symbols[:] = out[:, t]
         active = [b for b in active if t < lengths[b]]
         for b in active:
             symbols[b] = decoders[b].decode(freqs[b:b + 1])
@@ -83,42 +92,30 @@ def looks_random(chunk: bytes) -> bool:
 def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes]]:
     """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest. offsets: where each
     chunk begins in the stream's content, which fixes its group (see neuralzip.predictor); whole groups only."""
-    groups = chunk_groups(offsets, model.config.match_group_bytes)
     noise = [looks_random(c) for c in chunks]
+    modelled = [i for i, r in enumerate(noise) if not r]
+    groups = chunk_groups([offsets[i] for i in modelled], model.config.match_group_bytes)
+    neural = dict(zip(modelled, neural_encode(model, [chunks[i] for i in modelled], groups) if modelled else []))
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     result = []
-    for chunk, r in zip(chunks, noise):
-        zstd = (Method.ZSTD, (fast if r else careful).compress(chunk))
-        result.append(zstd if len(zstd[1]) < len(chunk) else (Method.STORED, chunk))
-    # The neural chunks of a group are those that go out neural; a chunk that loses to zstd or stored leaves
-    # its group, which changes what the others could match, so the rest of that group is coded again. Each
-    # round removes a chunk, so this ends; with groups of one chunk it takes one round.
-    members = [i for i, r in enumerate(noise) if not r]
-    neural = {}
-    while members:
-        payloads = neural_encode(model, [chunks[i] for i in members], [groups[i] for i in members])
-        losers = {i for i, p in zip(members, payloads) if len(p) >= len(result[i][1])}
-        neural.update((i, p) for i, p in zip(members, payloads) if i not in losers)
-        for i in losers:
-            neural.pop(i, None)              # coded neural in an earlier round, before its group changed
-        changed = {groups[i] for i in losers}
-        members = [i for i in members if i not in losers and groups[i] in changed]
-    for i, p in neural.items():
-        result[i] = (Method.NEURAL, p)
+    for i, (chunk, r) in enumerate(zip(chunks, noise)):
+        best = (Method.STORED, chunk)
+        candidates = [(Method.ZSTD, (fast if r else careful).compress(chunk))]
+        if not r:
+            candidates.append((Method.NEURAL, neural[i]))
+        for method, payload in candidates:
+            if len(payload) < len(best[1]):
+                best = (method, payload)
+        result.append(best)
     return result
 
 
-def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], offsets: list[int]) -> list[bytes]:
+def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], offsets: list[int],
+                  chunk_size: int) -> list[bytes]:
     """frames: (method, payload, original size) -> the original chunks; offsets as for encode_chunks, whole
-    groups only. model_for_neural() gives the model, called only when a neural frame is present."""
+    groups only; chunk_size: the stream's, at whose multiples zstd and stored frames hold their groups' members.
+    model_for_neural() gives the model, called only when a neural frame is present."""
     out: list[bytes | None] = [None] * len(frames)
-    neural = [i for i, (m, _, _) in enumerate(frames) if m == Method.NEURAL]
-    if neural:
-        model = model_for_neural()
-        groups = chunk_groups([offsets[i] for i in neural], model.config.match_group_bytes)
-        decoded = neural_decode(model, [frames[i][1] for i in neural], [frames[i][2] for i in neural], groups)
-        for i, data in zip(neural, decoded):
-            out[i] = data
     zd = zstandard.ZstdDecompressor()
     for i, (method, payload, size) in enumerate(frames):
         if method == Method.STORED:
@@ -131,4 +128,45 @@ def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], off
                 out[i] = zd.decompress(payload, max_output_size=size)
             except zstandard.ZstdError as e:
                 raise NeuralZipError(f"damaged stream: zstd frame does not decompress ({e})") from None
+    neural = [i for i, (m, _, _) in enumerate(frames) if m == Method.NEURAL]
+    if not neural:
+        return out
+    model = model_for_neural()
+    group_bytes = model.config.match_group_bytes
+    # rows in content order: the neural frames, and the other members of their groups, by their bytes
+    rows = [(offsets[i], frames[i][1], None, frames[i][2], i) for i in neural]
+    if group_bytes:
+        rows += _known_members(frames, out, offsets, chunk_size, group_bytes,
+                               {offsets[i] // group_bytes for i in neural})
+        rows.sort(key=lambda row: row[0])
+    groups = chunk_groups([row[0] for row in rows], group_bytes)
+    decoded = neural_decode(model, [r[1] for r in rows], [r[3] for r in rows], groups, [r[2] for r in rows])
+    for (_, _, known, _, i), data in zip(rows, decoded):
+        if known is None:
+            out[i] = data
     return out
+
+
+def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -> list[tuple]:
+    """The members of groups that went out zstd or stored, as rows (offset, None, bytes, length, -1): each such
+    frame cut at the chunk boundaries (a stored frame may join several chunks; a writer never lets one cross into
+    another group, and a piece that does is no member), less the near-random pieces, as a writer cut them."""
+    rows, count = [], {}
+    for i, (method, _, size) in enumerate(frames):
+        group = offsets[i] // group_bytes
+        if method == Method.NEURAL or group not in groups:
+            continue
+        start = offsets[i]
+        end = min(start + size, (group + 1) * group_bytes)
+        # count first, so a damaged header's tiny chunk size cannot make millions of pieces
+        count[group] = count.get(group, 0) + -(-end // chunk_size) - start // chunk_size
+        if count[group] > MAX_GROUP_FRAMES:
+            raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} chunks in one match group")
+        cut = start
+        while cut < end:
+            piece_end = min(end, (cut // chunk_size + 1) * chunk_size)
+            piece = contents[i][cut - start:piece_end - start]
+            if not looks_random(piece):
+                rows.append((cut, None, piece, len(piece), -1))
+            cut = piece_end
+    return rows

@@ -18,8 +18,9 @@ FORMAT_VERSION = 1
 CODER_RANGE_V1 = 1          # constriction queue range coder, 32-bit words, Categorical(perfect=False)
 MAX_CHUNK_SIZE = 1 << 20   # bounds the work and memory one (possibly damaged) frame can cost a reader
 MAX_STORED_SIZE = 1 << 22   # a stored frame may join consecutive stored chunks, up to this size
-MAX_GROUP_FRAMES = 1024     # neural frames in one match group (a 4 MiB group of 4 KiB chunks): bounds how many
-                            # streams a reader must decode together, whatever sizes a damaged stream claims
+MAX_GROUP_BYTES = 1 << 22   # a model's match groups span a power of two of content bytes, at most this
+MAX_GROUP_FRAMES = 1024     # frames that start in one such span, and chunks in one match group (4 MiB of 4 KiB
+                            # chunks): bounds what a reader holds and decodes together, whatever a damaged stream says
 
 _HEAD = struct.Struct("<4sBBBI32sB")   # magic, version, flags, coder, chunk_size, model sha256, name length
 _FRAME = struct.Struct("<BIII")        # method, original size, payload size, crc32 of the original

@@ -1,8 +1,8 @@
 """What predicts each next byte: the network, and, when the model's config asks for it, a match model.
 
 The network knows text in general but cannot copy: a hex id, a path or a name seen a few lines back costs it
-as much the second time as the first. The match model can: it finds the last place in the chunk where the
-current 4-byte context occurred and predicts the byte that followed. How often such a prediction is right depends
+as much the second time as the first. The match model can: it finds the last place in the chunk (or its group,
+below) where the current 4-byte context occurred and predicts the byte that followed. How often such a prediction is right depends
 on the match's length so far and on how likely the network already finds that byte; for each such cell the model
 keeps counts of hits and misses, starting from a prior calibrated on held-out text (the model file's
 match_prior, see neuralzip.train.match_prior) and updated by the chunk itself. When the cell's hit rate h is
@@ -13,17 +13,20 @@ above the network's probability p of the predicted byte, that byte's frequency i
 with f its frequency and T the total. Everything is integer tensor arithmetic on the model's device.
 
 Which earlier text a chunk may match depends on its group. With the model's match_group_bytes = 0 every chunk is
-its own group and sees only itself. With g > 0, the neural chunks that start in the same g-byte span of a stream
-are one group: they run in lockstep, and at step t each may match what any of them held before t (all look up,
-then all insert; where two insert into one slot, the later chunk wins). A file of many chunks then matches
-across all of them, as a whole-file compressor would, and chunks still decode in parallel. Groups are fixed by
-the content's offsets, never by the batch, so every machine computes the same frequencies whatever its batch.
+its own group and sees only itself. With g > 0, the chunks that start in the same g-byte span of a stream (but
+for near-random ones, and whatever method they go out with: see neuralzip.engine) are one group: they run in
+lockstep, and at step t each may match what any of them held before t (all look up, then all insert; where two
+insert into one slot, the larger entry wins: for one context, the later chunk's). A file of many chunks then
+matches across all of them, as a whole-file compressor would, and chunks still decode in parallel. Groups are
+fixed by the content's offsets, never by the batch, so every machine computes the same frequencies whatever its
+batch.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .format import MAX_GROUP_BYTES
 from .model import LSTMModel
 
 LENGTH_CAP = 64                  # match lengths are counted up to this
@@ -55,8 +58,9 @@ class MatchModel:
         self.history = torch.zeros(batch, steps, dtype=torch.uint8, device=device)            # (B, T)
         self.start = torch.arange(batch, **long) * steps       # where each stream's row begins in history
         # per group: slot -> (context & 0x7FFFFFFF) << 32 | 1 + index in history of the byte that followed it.
-        # Between streams of a group the larger entry wins a slot: the same key, so the later stream (rows are
-        # in stream order, and an index grows with row then position, whatever the batch's width).
+        # Where streams of a group insert into one slot at one step, the larger entry wins: for one context the
+        # later stream's (rows are in stream order, and an index grows with row, then position, whatever the
+        # batch's width, so every batch picks the same).
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
         self.row = torch.tensor([label[g] for g in groups], **long) << table_bits            # (B,)
         self.table = torch.zeros((len(label) << table_bits) + 1, **long)
@@ -77,8 +81,10 @@ class MatchModel:
         of its cell (when that is above the network's own)."""
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
-        # a match only ever points at a byte already seen: at or before the previous step, in any stream
-        self.predicted = predicted = self.history.view(-1)[self.ptr].long()[:, None]          # (B, 1)
+        # a match only ever points at a byte already seen: at or before the previous step, in any stream (the
+        # clamp changes nothing a writer makes; it keeps a damaged stream's oversized batch inside history)
+        at = self.ptr.clamp(0, self.history.numel() - 1)
+        self.predicted = predicted = self.history.view(-1)[at].long()[:, None]                # (B, 1)
         f_pred = f.gather(1, predicted)                                                       # (B, 1)
         p_bucket = ((f_pred << 6) >= total * self.thresholds).sum(1, keepdim=True)           # (B, 1)
         self.cell = self.length_bucket[self.length][:, None] + p_bucket
@@ -137,6 +143,9 @@ class Predictor:
             if c.match_context != 4 or len(c.match_prior) != 2 * N_CELLS or min(c.match_prior) < 1:
                 raise ValueError(f"a match model needs match_context 4 and match_prior of {2 * N_CELLS} "
                                  "positive pseudo-counts")
+            g = c.match_group_bytes
+            if g < 0 or g & (g - 1) or g > MAX_GROUP_BYTES:
+                raise ValueError(f"match_group_bytes must be 0 or a power of two up to {MAX_GROUP_BYTES}, not {g}")
             prior = torch.tensor(c.match_prior, dtype=torch.int64).view(2, N_CELLS)
             self.match = MatchModel(list(range(batch)) if groups is None else list(groups),
                                     [steps] * batch if lengths is None else list(lengths), steps,

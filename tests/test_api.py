@@ -126,7 +126,7 @@ def test_grouped_streams_do_not_depend_on_the_batch(monkeypatch, grouped_model):
         assert b"".join(d.decompress(wide[i:i + 500]) for i in range(0, len(wide), 500)) == data and d.eof
 
 
-def test_a_chunk_that_loses_to_zstd_leaves_its_group(monkeypatch, grouped_model):
+def test_a_chunk_that_goes_out_zstd_stays_in_its_group(monkeypatch, grouped_model):
     from neuralzip import engine
     calls = []
     real = engine.neural_encode
@@ -134,9 +134,29 @@ def test_a_chunk_that_loses_to_zstd_leaves_its_group(monkeypatch, grouped_model)
                         real(m, chunks, groups))
     data = _prose(4096, 1) + _loser()                   # one group: a text chunk, and one zstd does better
     blob = neuralzip.compress(data, 1, model=grouped_model)
-    assert calls == [2, 1]                              # coded with it, then again without it
+    assert calls == [2]                                 # one pass: the zstd chunk is coded with the group too
     assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural": 1, "zstd": 1}
     assert neuralzip.decompress(blob, model=grouped_model) == data
+
+
+def test_neural_chunks_match_what_a_zstd_chunk_of_their_group_held(grouped_model):
+    from neuralzip import engine
+    from neuralzip.format import parse_frame, parse_header
+    first = _loser()                                       # goes out zstd
+    second = _prose(3000, 6) + first[3000:]                # goes out neural, and ends with what first holds
+    blob = neuralzip.compress(first + second, 1, model=grouped_model)
+    header, pos = parse_header(blob)
+    frames = []
+    while len(frames) < 2:
+        frame, pos = parse_frame(blob, pos, header)
+        frames.append((frame.method, blob[pos:pos + frame.payload_size]))
+        pos += frame.payload_size
+    assert [m for m, _ in frames] == [Method.ZSTD, Method.NEURAL]
+    runtime = zoo.runtime(zoo.load(grouped_model), __import__("torch").device("cpu"))
+    with_first = engine.neural_encode(runtime, [first, second], [0, 0])[1]
+    alone = engine.neural_encode(runtime, [second], [0])[0]
+    assert frames[1][1] == with_first and len(with_first) < len(alone)
+    assert neuralzip.decompress(blob, model=grouped_model) == first + second
 
 
 def test_chunks_of_a_group_match_each_other(grouped_model):
@@ -149,15 +169,28 @@ def test_chunks_of_a_group_match_each_other(grouped_model):
     assert neuralzip.decompress(together, model=grouped_model) == data
 
 
-def test_a_group_of_too_many_neural_frames_is_refused_before_decoding(monkeypatch, grouped_model):
-    """1-byte chunks would put 8192 frames in one 8 KiB group, all to be decoded at once: no writer does that."""
+def test_too_many_frames_in_one_span_are_refused_before_decoding(monkeypatch, grouped_model):
+    """1-byte chunks would put thousands of frames in one group, all to be decoded at once: no writer does that."""
     from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
     model = zoo.load(grouped_model)
     frame = Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes()          # payloads are never decoded
     blob = StreamHeader(model.name, model.sha256, 1).to_bytes() + frame * (MAX_GROUP_FRAMES + 1)
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
-    with pytest.raises(NeuralZipError, match="match group"):
+    with pytest.raises(NeuralZipError, match="frames in"):
         NeuralZipDecompressor(model=grouped_model).decompress(blob)
+
+
+def test_a_stored_frame_of_too_many_chunks_in_a_group_is_refused(monkeypatch, grouped_model):
+    from neuralzip import engine
+    from neuralzip.format import EndFrame, Frame, StreamHeader
+    model = zoo.load(grouped_model)
+    text = _prose(2000, 4)                              # 2,000 one-byte chunks, then a neural one, in one group
+    blob = (StreamHeader(model.name, model.sha256, 1).to_bytes()
+            + Frame(Method.STORED, len(text), len(text), zlib.crc32(text)).to_bytes() + text
+            + Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes() + EndFrame(2001, 2, 0).to_bytes())
+    monkeypatch.setattr(engine, "neural_decode", lambda *a: pytest.fail("decoded a frame"))
+    with pytest.raises(NeuralZipError, match="chunks in one match group"):
+        neuralzip.decompress(blob, model=grouped_model)
 
 
 def test_near_random_chunks_skip_the_model(monkeypatch):
