@@ -86,16 +86,10 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
         start_state = init
     embed_dim = start_state["embed.weight"].shape[1] if start_state is not None else 64
     model = FloatLSTMModel(config, embed_dim)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
+    step = 0
     if start_state is not None:
         model.load_state_dict(start_state)
-        # A model file's input table comes back as an identity embedding times weight_ih (fit.float_state): the
-        # embedding stands for nothing the integer model has, and training both factors moves the input table
-        # twice over. Keep it fixed; weight_ih alone is the table.
-        if torch.equal(model.embed.weight, torch.eye(config.vocab_size)):
-            model.embed.weight.requires_grad_(False)
-    opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=lr, betas=(0.9, 0.99),
-                            weight_decay=0.0)
-    step = 0
     if resume:
         opt.load_state_dict(resume["opt"]); step = resume["step"]
     batches = StreamBatches(data, batch, seq, chunk, seed + step)
