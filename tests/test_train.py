@@ -110,3 +110,5 @@ def test_fine_tuning_the_default_model_helps_on_its_kind_of_data(log_files, tmp_
     assert summary["held_out_bpb"] < summary["held_out_bpb_base"]
     base, tuned = zoo.load(zoo.DEFAULT_MODEL).config, zoo.load(tmp_path / "logs.nzm").config
     assert tuned.match_context == base.match_context and list(tuned.match_prior) == list(base.match_prior)
+    assert tuned.match_group_bytes == base.match_group_bytes > 0                 # the whole match model comes along
+    assert tuned.match_table_bits == base.match_table_bits

@@ -47,8 +47,8 @@ def export(checkpoint: Path, out: Path, name: str, description: str = "", match_
     # the checkpoint fixes the network's shape; the integer conventions are the current ModelConfig's
     config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
     if match_from is not None:
-        config = dataclasses.replace(config, match_context=match_from.match_context,
-                                     match_table_bits=match_from.match_table_bits, match_prior=match_from.match_prior)
+        config = dataclasses.replace(config, **{f.name: getattr(match_from, f.name)
+                                                for f in dataclasses.fields(ModelConfig) if f.name.startswith("match_")})
     data = modelfile.dump(name, config, integer_tensors(ck["model"], config), description)
     out.write_bytes(data)
     return data
