@@ -35,6 +35,8 @@ class ModelConfig:
     match_prior: tuple = ()      # its pseudo-counts of hits, then misses, per cell (neuralzip.predictor.N_CELLS)
     match_group_bytes: int = 0   # > 0: neural chunks starting in the same span of this many bytes share one
                                  # match table (neuralzip.predictor); 0: each chunk matches only itself
+    match_local_bits: int = 0    # > 0 (with groups): each chunk also has a table of 2**bits slots of its own,
+                                 # looked up first, so that its own recent text wins over the group's
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

@@ -1,12 +1,13 @@
 """Calibrate a match model's prior: how often its prediction is right, per cell, on text it was not tested on.
 
     python -m neuralzip.train.match_prior MODEL DATA... -o OUT.nzm --name NAME [--strength 8] [--bytes 1048576]
-        [--group-bytes N] [--table-bits M]
+        [--group-bytes N] [--table-bits M] [--local-bits L]
 
 Runs the network with a match model over the first --bytes of DATA in 16 KiB chunks, counts hits and misses in
 every (match length, network probability) cell, and writes MODEL's network with match_context 4 (its tables
-shared by chunks in groups of --group-bytes, 0 for none, of 2**--table-bits slots) and, as match_prior, those
-rates as pseudo-counts worth --strength observations. Streams start from that prior and adapt
+shared by chunks in groups of --group-bytes, 0 for none, of 2**--table-bits slots, and with groups a table of
+2**--local-bits slots per chunk, 0 for none) and, as match_prior, those rates as pseudo-counts worth --strength
+observations. Streams start from that prior and adapt
 from there, so short chunks do not pay to learn what is true of text in general.
 """
 
@@ -52,7 +53,8 @@ def prior(hits: np.ndarray, misses: np.ndarray, strength: int) -> list[int]:
 def calibrated(base: modelfile.ModelFile, data: bytes, strength: int, **match) -> tuple[ModelConfig, np.ndarray,
                                                                                          np.ndarray]:
     """The config of base's network with a match model whose prior comes from data, and the cell counts.
-    match: other match model settings (match_group_bytes, match_table_bits) to calibrate with and keep."""
+    match: other match model settings (match_group_bytes, match_table_bits, match_local_bits) to calibrate with
+    and keep."""
     config = dataclasses.replace(base.config, match_context=4, match_prior=tuple(uniform_prior()), **match)
     hits, misses = cell_counts(LSTMModel(config, base.tensors), data)
     config = dataclasses.replace(config, match_prior=tuple(prior(hits, misses, strength)))
@@ -71,12 +73,13 @@ if __name__ == "__main__":
     p.add_argument("--bytes", type=int, default=1 << 20)
     p.add_argument("--group-bytes", type=int, default=0)
     p.add_argument("--table-bits", type=int, default=ModelConfig.match_table_bits)
+    p.add_argument("--local-bits", type=int, default=0)
     p.add_argument("--description", default="")
     a = p.parse_args()
     base = zoo.load(a.model)
     data = b"".join(f.read_bytes() for f in a.data)[:a.bytes]
     config, hits, misses = calibrated(base, data, a.strength, match_group_bytes=a.group_bytes,
-                                      match_table_bits=a.table_bits)
+                                      match_table_bits=a.table_bits, match_local_bits=a.local_bits)
     blob = modelfile.dump(a.name, config, base.tensors, a.description)
     a.out.write_bytes(blob)
     print(f"{a.out}: {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()}; "
