@@ -2,10 +2,10 @@
 
 The network knows text in general but cannot copy: a hex id, a path or a name seen a few lines back costs it
 as much the second time as the first. The match model can: it finds the last place in the chunk (or its group,
-below) where the current 4-byte context occurred and predicts the byte that followed. How often such a prediction is right depends
-on the match's length so far and on how likely the network already finds that byte; for each such cell the model
-keeps counts of hits and misses, starting from a prior calibrated on held-out text (the model file's
-match_prior, see neuralzip.train.match_prior) and updated by the chunk itself. When the cell's hit rate h is
+below) where the current 4-byte context occurred and predicts the byte that followed. How often such a prediction
+is right depends on the match's length so far and on how likely the network already finds that byte; for each
+such cell the model keeps counts of hits and misses, starting from a prior calibrated on held-out text (the model
+file's match_prior, see neuralzip.train.match_prior) and updated by the chunk itself. When the cell's hit rate h is
 above the network's probability p of the predicted byte, that byte's frequency is raised until its share is h:
 
     (f + boost) / (T + boost) = h,   boost = (h T - f) / (1 - h),   in integers, at most 2**10 T,
