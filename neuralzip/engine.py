@@ -11,6 +11,8 @@ groups are batched.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 import zstandard
@@ -134,23 +136,33 @@ def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], off
     model = model_for_neural()
     group_bytes = model.config.match_group_bytes
     # rows in content order: the neural frames, and the other members of their groups, by their bytes
-    rows = [(offsets[i], frames[i][1], None, frames[i][2], i) for i in neural]
+    rows = [_Row(offsets[i], frames[i][2], payload=frames[i][1], frame=i) for i in neural]
     if group_bytes:
         rows += _known_members(frames, out, offsets, chunk_size, group_bytes,
                                {offsets[i] // group_bytes for i in neural})
-        rows.sort(key=lambda row: row[0])
-    groups = chunk_groups([row[0] for row in rows], group_bytes)
-    decoded = neural_decode(model, [r[1] for r in rows], [r[3] for r in rows], groups, [r[2] for r in rows])
-    for (_, _, known, _, i), data in zip(rows, decoded):
-        if known is None:
-            out[i] = data
+        rows.sort(key=lambda row: row.offset)
+    groups = chunk_groups([row.offset for row in rows], group_bytes)
+    decoded = neural_decode(model, [r.payload for r in rows], [r.length for r in rows], groups,
+                            [r.known for r in rows])
+    for row, data in zip(rows, decoded):
+        if row.known is None:
+            out[row.frame] = data
     return out
 
 
-def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -> list[tuple]:
-    """The members of groups that went out zstd or stored, as rows (offset, None, bytes, length, -1): each such
-    frame cut at the chunk boundaries (a stored frame may join several chunks; a writer never lets one cross into
-    another group, and a piece that does is no member), less the near-random pieces, as a writer cut them."""
+class _Row(NamedTuple):
+    """One stream of a decoding batch: a neural frame to decode (payload), or a member whose bytes are known."""
+    offset: int
+    length: int
+    payload: bytes | None = None
+    known: bytes | None = None
+    frame: int = -1
+
+
+def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -> list[_Row]:
+    """The members of groups that went out zstd or stored, as rows of known bytes: each such frame cut at the chunk
+    boundaries (a stored frame may join several chunks; a writer never lets one cross into another group, and a
+    piece that does is no member), less the near-random pieces, as a writer cut them."""
     rows, count = [], {}
     for i, (method, _, size) in enumerate(frames):
         group = offsets[i] // group_bytes
@@ -167,6 +179,6 @@ def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -
             piece_end = min(end, (cut // chunk_size + 1) * chunk_size)
             piece = contents[i][cut - start:piece_end - start]
             if not looks_random(piece):
-                rows.append((cut, None, piece, len(piece), -1))
+                rows.append(_Row(cut, len(piece), known=piece))
             cut = piece_end
     return rows

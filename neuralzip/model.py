@@ -33,8 +33,8 @@ class ModelConfig:
     match_context: int = 0       # 4: a match model over 4-byte contexts (neuralzip.predictor); 0: none
     match_table_bits: int = 14   # its table: 2**bits slots per stream
     match_prior: tuple = ()      # its pseudo-counts of hits, then misses, per cell (neuralzip.predictor.N_CELLS)
-    match_group_bytes: int = 0   # > 0: neural chunks starting in the same span of this many bytes share one
-                                 # match table (neuralzip.predictor); 0: each chunk matches only itself
+    match_group_bytes: int = 0   # > 0: the chunks starting in the same span of this many bytes (but near-random
+                                 # ones) share one match table (neuralzip.predictor); 0: each matches only itself
     match_local_bits: int = 0    # > 0 (with groups): each chunk also has a table of 2**bits slots of its own,
                                  # looked up first, so that its own recent text wins over the group's
 

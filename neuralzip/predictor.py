@@ -47,6 +47,7 @@ class MatchModel:
 
     groups: (B,) which group each stream is in (streams of a group share one table, in any order of labels);
     lengths: (B,) each stream's length, so that a finished stream's padding never enters a table;
+    local_bits: when > 0, each stream also has a table of 2**local_bits slots of its own, looked up first;
     prior: (2, N_CELLS) int64 pseudo-counts of hits and misses (in 16ths, each >= 1) per cell, a cell being a
     (match length bucket, network probability bucket) pair; each stream adds its own counts to them.
     """

@@ -7,8 +7,8 @@ Runs the network with a match model over the first --bytes of DATA in 16 KiB chu
 every (match length, network probability) cell, and writes MODEL's network with match_context 4 (its tables
 shared by chunks in groups of --group-bytes, 0 for none, of 2**--table-bits slots, and with groups a table of
 2**--local-bits slots per chunk, 0 for none) and, as match_prior, those rates as pseudo-counts worth --strength
-observations. Streams start from that prior and adapt
-from there, so short chunks do not pay to learn what is true of text in general.
+observations. Streams start from that prior and adapt from there, so short chunks do not pay to learn what is
+true of text in general.
 """
 
 from __future__ import annotations
