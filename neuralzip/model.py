@@ -37,6 +37,10 @@ class ModelConfig:
                                  # ones) share one match table (neuralzip.predictor); 0: each matches only itself
     match_local_bits: int = 0    # > 0 (with groups): each chunk also has a table of 2**bits slots of its own,
                                  # looked up first, so that its own recent text wins over the group's
+    count_orders: tuple = ()     # context counts (neuralzip.counts) for contexts of these many bytes, ascending;
+                                 # () for none. Shared by each match group: they need match_group_bytes > 0
+    count_betas: tuple = ()      # per order, the weight in observations of what the lower orders predicted
+    count_table_bits: int = 0    # 2**bits rows (256 byte counts each) per group, all orders together
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

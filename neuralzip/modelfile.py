@@ -50,7 +50,8 @@ def load(data: bytes) -> ModelFile:
     try:
         (n,) = struct.unpack_from("<I", data, 8)
         header = json.loads(data[12:12 + n])
-        config = ModelConfig(**header["config"])
+        # JSON gives lists where the config holds tuples (match_prior, count_orders...)
+        config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in header["config"].items()})
         tensors, pos = {}, 12 + n
         for entry in header["tensors"]:
             dtype = _DTYPES[entry["dtype"]]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import torch
 
+from .counts import MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
 from .model import LSTMModel
 
@@ -152,7 +153,9 @@ class Predictor:
         self.model, self.t = model, 0
         self.state, self.prev = model.initial_state(batch), model.start_tokens(batch)
         c = model.config
-        self.match = None
+        self.match = self.counts = None
+        groups = list(range(batch)) if groups is None else list(groups)
+        lengths = [steps] * batch if lengths is None else list(lengths)
         if c.match_context:
             if c.match_context != 4 or len(c.match_prior) != 2 * N_CELLS or min(c.match_prior) < 1:
                 raise ValueError(f"a match model needs match_context 4 and match_prior of {2 * N_CELLS} "
@@ -163,19 +166,31 @@ class Predictor:
             if c.match_local_bits and not (g and 8 <= c.match_local_bits <= 24):
                 raise ValueError("match_local_bits must be 0, or 8 to 24 with match groups")
             prior = torch.tensor(c.match_prior, dtype=torch.int64).view(2, N_CELLS)
-            self.match = MatchModel(list(range(batch)) if groups is None else list(groups),
-                                    [steps] * batch if lengths is None else list(lengths), steps,
-                                    c.match_context, c.match_table_bits, prior, model.device, c.match_local_bits)
+            self.match = MatchModel(groups, lengths, steps, c.match_context, c.match_table_bits, prior,
+                                    model.device, c.match_local_bits)
+        if c.count_orders:
+            orders, betas = list(c.count_orders), list(c.count_betas)
+            if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0]
+                    and orders[-1] <= MAX_ORDER and len(betas) == 2 * len(orders) and min(betas) >= 0
+                    and min(betas[1::2]) >= 1 and 8 <= c.count_table_bits <= 24):
+                raise ValueError(f"context counts need match groups, ascending orders from 1 to {MAX_ORDER}, "
+                                 "two betas per order (the second positive) and count_table_bits from 8 to 24")
+            self.counts = ContextCounts(groups, lengths, orders, betas, c.count_table_bits, c.start_token,
+                                        model.device)
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""
         self.state = self.model.step(self.state, self.prev)
         f = self.model.frequencies(self.state)
-        return self.match.mix(f) if self.match is not None else f
+        if self.match is not None:
+            f = self.match.mix(f)
+        return self.counts.mix(f) if self.counts is not None else f
 
     def advance(self, symbols: torch.Tensor) -> None:
         """symbols (B,) int64 on the model's device: the byte each stream actually had."""
         if self.match is not None:
             self.match.update(self.t, symbols)
+        if self.counts is not None:
+            self.counts.update(self.t, symbols)
         self.prev = symbols
         self.t += 1

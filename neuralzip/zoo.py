@@ -23,9 +23,11 @@ class Level:
     chunk_size: int     # bytes per independent chunk
 
 
-DEFAULT_MODEL = "lstm384-v3"
-LEVELS = {n: Level(DEFAULT_MODEL, size) for n, size in
-          {1: 4096, 2: 4096, 3: 8192, 4: 8192, 5: 16384, 6: 16384, 7: 32768, 8: 65536, 9: 65536}.items()}
+DEFAULT_MODEL = "lstm384-v4"
+FAST_MODEL = "lstm384-v3"   # lstm384-v4 without context counts: twice the speed, 0.03-0.3 bpb larger
+LEVELS = {1: Level(FAST_MODEL, 4096), 2: Level(FAST_MODEL, 8192),
+          **{n: Level(DEFAULT_MODEL, size) for n, size in
+             {3: 4096, 4: 4096, 5: 8192, 6: 8192, 7: 16384, 8: 32768, 9: 65536}.items()}}
 DEFAULT_LEVEL = 6
 MIN_LEVEL, MAX_LEVEL = min(LEVELS), max(LEVELS)
 

@@ -42,13 +42,14 @@ def integer_tensors(state: dict, config: ModelConfig) -> dict[str, torch.Tensor]
 
 
 def export(checkpoint: Path, out: Path, name: str, description: str = "", match_from: ModelConfig | None = None) -> bytes:
-    """Write the integer model file; match_from: a config whose match model (if any) the new model keeps."""
+    """Write the integer model file; match_from: a config whose match model and context counts (if any) the new
+    model keeps."""
     ck = torch.load(checkpoint, weights_only=False, map_location="cpu")
     # the checkpoint fixes the network's shape; the integer conventions are the current ModelConfig's
     config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
     if match_from is not None:
         match = {f.name: getattr(match_from, f.name) for f in dataclasses.fields(ModelConfig)
-                 if f.name.startswith("match_")}
+                 if f.name.startswith(("match_", "count_"))}
         config = dataclasses.replace(config, **match)
     data = modelfile.dump(name, config, integer_tensors(ck["model"], config), description)
     out.write_bytes(data)

@@ -1,0 +1,138 @@
+"""Context counts: what followed each recent context in this group of chunks, blended into the prediction.
+
+The network knows text in general and the match model copies the one longest recent match; neither learns which
+bytes this file puts after a context it has seen a few times (a bibliography's field names, a novel's names, a
+log's fixed phrases). Context counts do. For each order k of the model's count_orders (say 4, 8, 12 bytes), a
+table row holds, per byte value, how many times that byte followed the current k-byte context so far in this
+group; the rows blend into the distribution q from the network and match model one order after another, lowest
+first, as a Dirichlet posterior whose prior is the distribution so far, worth beta_k half observations:
+
+    q_k(b) = (2 c_k(b) * Q + beta_k * q_{k-1}(b)) // (2 n_k + beta_k),    Q = 2**22,
+    beta_k = a_k * u_k + b_k,    n_k = the sum of c_k,  u_k = how many byte values c_k counts,
+
+so a context seen often and always followed by the same byte predicts it strongly, one followed by many
+different bytes defers to the lower orders (as PPM's escape method C does), and an unseen one (n_k = 0) changes
+nothing. The model's count_betas are (a_1, b_1, a_2, b_2, ...), calibrated on held-out text
+(neuralzip.train.count_betas).
+
+Tables are shared by the chunks of a match group (neuralzip.predictor), in lockstep: at step t every member
+looks up, then every member inserts. A row is found by a hash of (order, context) and checked by a tag; when no
+writer of a step has the row's tag, the row goes to the largest writing tag and starts from zero. Counts are
+bytes; a row whose count would pass 255 is halved first. Every rule depends only on the set of a step's writers,
+never on their order or the batch, so every machine and batch computes the same counts.
+"""
+
+from __future__ import annotations
+
+import torch
+
+Q_BITS = 22
+RECIPROCAL_BITS = 27             # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
+MAX_ORDER = 16                   # contexts are read from the last 16 bytes
+COUNT_MAX = 255
+_HASH_MULTIPLIER = 0x5BD1E995    # MurmurHash2's, below 2**31 so that a 32-bit value times it fits in int64
+_ORDER_SALT = 0x9E3779B1
+WAYS = 4                         # rows a context may sit in
+
+
+class ContextCounts:
+    """Counts of the bytes that followed each context of the given orders, per group, for a batch of streams.
+
+    groups: (B,) which group each stream is in; lengths: (B,) each stream's length (a finished stream's padding
+    never enters a table); orders: context lengths in bytes, ascending; betas: per order, the prior's weight in
+    half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits: 2**table_bits rows per group, for all orders together; start_token: the byte every
+    stream is read as following.
+    """
+
+    def __init__(self, groups: list[int], lengths: list[int], orders: tuple, betas: tuple, table_bits: int,
+                 start_token: int, device: torch.device):
+        long = dict(dtype=torch.int64, device=device)
+        batch = len(groups)
+        self.table_bits = table_bits
+        self.lengths = torch.tensor(lengths, **long)
+        label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+        self.base = torch.tensor([label[g] for g in groups], **long)[:, None] << table_bits     # (B, 1)
+        rows = len(label) << table_bits
+        self.counts = torch.zeros(rows + 2, 256, dtype=torch.uint8, device=device)             # (R + 2, 256)
+        self.tags = torch.zeros(rows + 2, **long)       # 0: empty; row R: where finished streams write, R + 1: none
+        self.totals = torch.zeros(rows + 2, **long)                 # each row's sum of counts
+        self.kinds = torch.zeros(rows + 2, **long)                  # and how many of them are not 0
+        self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
+        self._ways = torch.arange(WAYS, **long)
+        self.betas = torch.tensor(betas, **long).view(len(orders), 2)                          # (K, 2)
+        # per order, per 4-byte word of the context (newest first): the mask of the bytes that order reads
+        words = -(-orders[-1] // 4)
+        self.masks = torch.tensor([[(1 << 8 * min(max(k - 4 * w, 0), 4)) - 1 for w in range(words)]
+                                   for k in orders], **long)                                  # (K, W)
+        self.salts = torch.tensor([_ORDER_SALT ^ k for k in orders], **long)                   # (K,)
+        self.words = torch.zeros(batch, words, **long)                                        # (B, W)
+        self.words[:, 0] = start_token
+        self._locate()
+
+    def _locate(self) -> None:
+        """The row and tag of each stream's current context, per order, and the counts found there.
+
+        A context may sit in any of the WAYS rows of its bucket; one not found there takes the bucket's row of
+        fewest counts (the first such), so that frequent contexts stay and one-off ones make room."""
+        words = self.words[:, None, :] & self.masks                                           # (B, K, W)
+        h = self.salts.expand(words.shape[:2])
+        for w in range(words.shape[2]):
+            h = ((h ^ words[:, :, w]) * _HASH_MULTIPLIER) & 0xFFFFFFFF
+        h = h ^ (h >> 15)
+        h = ((h * _HASH_MULTIPLIER) & 0xFFFFFFFF) ^ (h >> 13)                                  # (B, K) 32 bits
+        free = 32 - self.table_bits
+        bucket = self.base + ((h >> free) & -WAYS)                                            # (B, K)
+        self.tag = (h & ((WAYS << free) - 1)) + 1         # the bits of h the bucket does not hold, never 0
+        ways = bucket[:, :, None] + self._ways                                                # (B, K, WAYS)
+        match = self.tags[ways] == self.tag[:, :, None]
+        self.found = match.any(2)                                                             # (B, K)
+        way = torch.where(self.found, match.long().argmax(2), self.totals[ways].argmin(2))
+        self.rows = bucket + way
+
+    def mix(self, freqs: torch.Tensor) -> torch.Tensor:
+        """(B, V) integer frequencies -> (B, V) int64 frequencies (each >= 1) with every order's counts blended
+        in (see the module docstring). Each order's division is a multiplication by one reciprocal per stream,
+        floor(2**RECIPROCAL_BITS / divisor), which scales the whole row alike: the coder normalises by the sum."""
+        f = freqs.long()
+        q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
+        rows = torch.where(self.found, self.rows, self.empty).view(-1)                        # (B K,)
+        c = self.counts.index_select(0, rows).view(*self.rows.shape, -1)                      # (B, K, V) uint8
+        n = self.totals[rows].view(*self.rows.shape, 1)                                       # (B, K, 1)
+        beta = self.kinds[rows].view(*self.rows.shape, 1) * self.betas[:, :1] + self.betas[:, 1:]
+        reciprocal = (1 << RECIPROCAL_BITS) // ((n << 1) + beta)                              # (B, K, 1)
+        c = c.long() << Q_BITS + 1
+        for k in range(c.shape[1]):
+            q = (c[:, k] + beta[:, k] * q) * reciprocal[:, k] >> RECIPROCAL_BITS
+        return q.add_(1)
+
+    def update(self, t: int, symbols: torch.Tensor) -> None:
+        """Count the byte at position t of each stream (symbols (B,) int64); follows mix() for the same step."""
+        live = (self.lengths > t)[:, None]
+        rows = torch.where(live, self.rows, self.discard).view(-1)                            # (B K,)
+        tag, found = self.tag.view(-1), (self.found & live).view(-1)
+        written, which = torch.unique(rows, return_inverse=True)
+        # a row that no writer has the tag of goes to the largest writing tag, emptied
+        kept = torch.zeros_like(written).scatter_reduce_(0, which, found.long(), "amax")
+        claim = torch.zeros_like(written).scatter_reduce_(0, which, tag, "amax")
+        lost = written[kept == 0]
+        self.tags[lost] = claim[kept == 0]
+        self.counts[lost] = 0
+        self.totals[lost] = 0
+        self.kinds[lost] = 0
+        # writers that hold their row's tag count their byte
+        own = self.tags[rows] == tag
+        keys = (rows * 256 + symbols.repeat_interleave(self.rows.shape[1]))[own]
+        cells, add = torch.unique(keys, return_counts=True)
+        flat = self.counts.view(-1)
+        full = torch.unique(cells[flat[cells].long() + add > COUNT_MAX] >> 8)
+        if full.numel():
+            self.counts[full] >>= 1
+            self.totals[full] = self.counts[full].sum(1, dtype=torch.int64)
+            self.kinds[full] = (self.counts[full] > 0).sum(1)
+        before = flat[cells].long()
+        after = (before + add).clamp_(max=COUNT_MAX)
+        flat[cells] = after.to(torch.uint8)
+        self.totals.index_add_(0, cells >> 8, after - before)
+        self.kinds.index_add_(0, cells >> 8, (before == 0).long())
+        self.words = torch.cat([symbols[:, None], self.words[:, :-1] >> 24], 1) | ((self.words << 8) & 0xFFFFFFFF)
+        self._locate()

@@ -1,0 +1,149 @@
+"""Context counts (neuralzip.counts): exact counts, batch independence, the blend, and lstm384-v4's frequencies
+frozen."""
+
+import dataclasses
+import hashlib
+from collections import Counter
+
+import pytest
+import torch
+
+from neuralzip import zoo
+from neuralzip.counts import COUNT_MAX, ContextCounts
+from neuralzip.model import LSTMModel
+from neuralzip.predictor import Predictor
+
+LINE = b"2026-11-27 23:01:17 host=web-07 id=9f3ac2e1 GET /api/v2/orders/48213 status=200\n"
+TEXT = LINE + LINE.replace(b"23:01:17", b"23:01:19") + LINE.replace(b"48213", b"48291") + LINE
+ORDERS = (2, 4, 8)
+
+
+def _counts(rows: list[bytes], groups: list[int], table_bits: int = 16, betas=(0, 1) * 3) -> ContextCounts:
+    return ContextCounts(groups, [len(r) for r in rows], ORDERS, betas, table_bits, 10, torch.device("cpu"))
+
+
+def _run(rows: list[bytes], groups: list[int], **kw):
+    """Each step's counts of each stream's context, per order: (T, B, K, 256), rows run in one lockstep batch."""
+    steps = max(map(len, rows))
+    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
+    cc, out = _counts(rows, groups, **kw), []
+    for t in range(steps):
+        out.append(cc.counts[torch.where(cc.found, cc.rows, cc.empty)].long())
+        cc.update(t, tokens[:, t])
+    return torch.stack(out), cc
+
+
+def _exact(rows: list[bytes], order: int, stream: int, t: int) -> Counter:
+    """What followed stream's context at step t in every row of its group before step t, counted by hand."""
+    padded = [b"\n" + r for r in rows]        # every stream is read as following a newline (the start token)
+    context = lambda r, i: (b"\0" * 16 + padded[r][:i + 1])[-order:]
+    want = context(stream, t)
+    return Counter(rows[r][i] for r in range(len(rows)) for i in range(min(t, len(rows[r])))
+                   if context(r, i) == want)
+
+
+def test_counts_are_what_followed_each_context_in_the_group():
+    rows = [TEXT, LINE * 2, TEXT[::-1]]
+    seen, _ = _run(rows, [0, 0, 0])
+    for t in range(0, len(LINE) * 2, 7):
+        for b in range(3):
+            for k, order in enumerate(ORDERS):
+                got = {v: int(seen[t, b, k, v]) for v in range(256) if seen[t, b, k, v]}
+                assert got == dict(_exact(rows, order, b, t)), (t, b, order)
+
+
+def test_groups_count_apart():
+    rows = [TEXT, TEXT]
+    together, _ = _run(rows, [0, 0])
+    apart, _ = _run(rows, [0, 1])
+    assert torch.equal(apart[:, 0], apart[:, 1])               # alone, each is the other's twin
+    assert together[-1, 1].sum() > apart[-1, 1].sum()          # together, each sees the other's text too
+
+
+def test_totals_and_kinds_follow_the_counts_through_halving():
+    run = b"ab" * 600                                          # "ab" follows "ab" far more than 255 times
+    seen, cc = _run([run, run[1:]], [0, 0])
+    assert int(seen.max()) <= COUNT_MAX
+    assert torch.equal(cc.totals, cc.counts.sum(1, dtype=torch.int64))
+    assert torch.equal(cc.kinds, (cc.counts > 0).sum(1))
+
+
+def test_a_full_table_keeps_frequent_contexts():
+    # 2**8 rows for thousands of contexts: rare ones come and go, the frequent one stays
+    rows = [bytes((i * 7919) % 251 for i in range(3000)) + b"the cat " * 50]
+    seen, _ = _run(rows, [0], table_bits=8)
+    assert int(seen[-1, 0, 1].sum()) >= 40                     # "cat " / "the " contexts of order 4 survive
+
+
+def test_unseen_contexts_leave_the_prediction_alone():
+    cc = _counts([TEXT], [0], betas=(3, 5) * 3)
+    f = torch.randint(1 << 10, 1 << 16, (1, 256))   # (rarer bytes: the floor of 1 in 2**22)
+    q = cc.mix(f)
+    ratio = q.double() / f.double()
+    assert float(ratio.max() / ratio.min()) < 1.01             # the same distribution, rescaled
+
+
+def test_a_deterministic_context_predicts_strongly():
+    steps = len(LINE) * 4
+    cc = _counts([LINE * 4], [0])
+    flat = torch.ones(1, 256, dtype=torch.int64)
+    for t in range(steps - 1):
+        cc.update(t, torch.tensor([(LINE * 4)[t]]))
+    q = cc.mix(flat)                                           # LINE's last byte (the newline) comes next
+    assert float(q[0, 10]) / float(q.sum()) > 0.5
+
+
+def _model(**config) -> LSTMModel:
+    m = zoo.load("lstm384-v4")
+    return LSTMModel(dataclasses.replace(m.config, **config), m.tensors)
+
+
+def _trace(model: LSTMModel, rows: list[bytes], groups: list[int]) -> torch.Tensor:
+    steps = max(map(len, rows))
+    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
+    p, out = Predictor(model, len(rows), steps, groups, [len(r) for r in rows]), []
+    for t in range(steps):
+        out.append(p.frequencies().clone())
+        p.advance(tokens[:, t])
+    return torch.stack(out)
+
+
+def test_the_default_model_counts_orders_4_8_12():
+    c = zoo.load(zoo.DEFAULT_MODEL).config
+    assert zoo.DEFAULT_MODEL == "lstm384-v4" and c.count_orders == (4, 8, 12) and c.match_group_bytes
+
+
+def test_a_group_gives_the_same_frequencies_in_any_batch():
+    model = _model()
+    group = [TEXT, LINE * 3, TEXT[::-1]]
+    alone = _trace(model, group, [5, 5, 5])
+    others = [TEXT.upper() * 2, bytes(range(256)), LINE]
+    mixed = _trace(model, others[:2] + group + others[2:], [1, 1, 5, 5, 5, 9])
+    assert torch.equal(alone, mixed[:alone.shape[0], 2:5])
+
+
+def test_counts_make_repeats_cheaper():
+    data = TEXT * 3
+    bits = lambda f: float(-torch.log2(f.double().gather(1, torch.tensor(list(data))[:, None]).squeeze(1)
+                                        / f.double().sum(1)).sum())
+    with_counts = _trace(_model(), [data], [0])[:, 0]
+    without = _trace(_model(count_orders=(), count_betas=()), [data], [0])[:, 0]
+    assert bits(with_counts) < 0.9 * bits(without)
+
+
+@pytest.mark.parametrize("config", [dict(count_orders=(8, 4)), dict(count_orders=(4, 8, 17)),
+                                    dict(count_betas=(1, 1)), dict(count_betas=(1, 0) * 3),
+                                    dict(count_table_bits=30), dict(match_group_bytes=0, match_local_bits=0)])
+def test_bad_count_settings_are_refused(config):
+    with pytest.raises(ValueError, match="context counts"):
+        Predictor(_model(**config), 1, 10)
+
+
+def test_golden_frequencies():
+    """Context counts, frozen (FORMAT.md "Context counts"): a change here changes every stream made with
+    lstm384-v4."""
+    f = _trace(_model(), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
+    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN
+
+
+GOLDEN = "1067e6c3380cfa3c"
