@@ -83,10 +83,11 @@ class ContextCounts:
         free = 32 - self.table_bits
         bucket = self.base + ((h >> free) & -WAYS)                                            # (B, K)
         self.tag = (h & ((WAYS << free) - 1)) + 1         # the bits of h the bucket does not hold, never 0
-        ways = bucket[:, :, None] + self._ways                                                # (B, K, WAYS)
-        match = self.tags[ways] == self.tag[:, :, None]
+        ways = (bucket[:, :, None] + self._ways).view(-1)                                     # (B K WAYS,)
+        match = self.tags.index_select(0, ways).view(*bucket.shape, WAYS) == self.tag[:, :, None]
         self.found = match.any(2)                                                             # (B, K)
-        way = torch.where(self.found, match.long().argmax(2), self.totals[ways].argmin(2))
+        way = torch.where(self.found, match.long().argmax(2),
+                          self.totals.index_select(0, ways).view(*bucket.shape, WAYS).argmin(2))
         self.rows = bucket + way
 
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
@@ -97,12 +98,14 @@ class ContextCounts:
         q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
         rows = torch.where(self.found, self.rows, self.empty).view(-1)                        # (B K,)
         c = self.counts.index_select(0, rows).view(*self.rows.shape, -1)                      # (B, K, V) uint8
-        n = self.totals[rows].view(*self.rows.shape, 1)                                       # (B, K, 1)
-        beta = self.kinds[rows].view(*self.rows.shape, 1) * self.betas[:, :1] + self.betas[:, 1:]
+        n = self.totals.index_select(0, rows).view(*self.rows.shape, 1)                       # (B, K, 1)
+        beta = self.kinds.index_select(0, rows).view(*self.rows.shape, 1) * self.betas[:, :1] + self.betas[:, 1:]
         reciprocal = (1 << RECIPROCAL_BITS) // ((n << 1) + beta)                              # (B, K, 1)
-        c = c.long() << Q_BITS + 1
+        # (2 c Q + beta q) * reciprocal, distributed: one product for all orders' counts
+        c = c.long() * (reciprocal << Q_BITS + 1)                                             # (B, K, V)
+        beta = beta * reciprocal
         for k in range(c.shape[1]):
-            q = (c[:, k] + beta[:, k] * q) * reciprocal[:, k] >> RECIPROCAL_BITS
+            q = (c[:, k] + beta[:, k] * q) >> RECIPROCAL_BITS
         return q.add_(1)
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
@@ -114,24 +117,26 @@ class ContextCounts:
         # a row that no writer has the tag of goes to the largest writing tag, emptied
         kept = torch.zeros_like(written).scatter_reduce_(0, which, found.long(), "amax")
         claim = torch.zeros_like(written).scatter_reduce_(0, which, tag, "amax")
-        lost = written[kept == 0]
-        self.tags[lost] = claim[kept == 0]
-        self.counts[lost] = 0
-        self.totals[lost] = 0
-        self.kinds[lost] = 0
+        lost = kept == 0
+        lost, claim = written[lost], claim[lost]                        # (unique rows: index_copy_ is exact)
+        self.tags.index_copy_(0, lost, claim)
+        for table in (self.counts, self.totals, self.kinds):
+            table.index_fill_(0, lost, 0)
         # writers that hold their row's tag count their byte
-        own = self.tags[rows] == tag
+        own = self.tags.index_select(0, rows) == tag
         keys = (rows * 256 + symbols.repeat_interleave(self.rows.shape[1]))[own]
         cells, add = torch.unique(keys, return_counts=True)
         flat = self.counts.view(-1)
-        full = torch.unique(cells[flat[cells].long() + add > COUNT_MAX] >> 8)
+        before = flat.index_select(0, cells).long()
+        full = torch.unique(cells[before + add > COUNT_MAX] >> 8)
         if full.numel():
-            self.counts[full] >>= 1
-            self.totals[full] = self.counts[full].sum(1, dtype=torch.int64)
-            self.kinds[full] = (self.counts[full] > 0).sum(1)
-        before = flat[cells].long()
+            halved = self.counts.index_select(0, full) >> 1
+            self.counts.index_copy_(0, full, halved)
+            self.totals.index_copy_(0, full, halved.sum(1, dtype=torch.int64))
+            self.kinds.index_copy_(0, full, (halved > 0).sum(1))
+            before = flat.index_select(0, cells).long()
         after = (before + add).clamp_(max=COUNT_MAX)
-        flat[cells] = after.to(torch.uint8)
+        flat.index_copy_(0, cells, after.to(torch.uint8))
         self.totals.index_add_(0, cells >> 8, after - before)
         self.kinds.index_add_(0, cells >> 8, (before == 0).long())
         self.words = torch.cat([symbols[:, None], self.words[:, :-1] >> 24], 1) | ((self.words << 8) & 0xFFFFFFFF)
