@@ -101,7 +101,8 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     comp = p.add_argument_group("compression")
     lo, hi = neuralzip.MIN_LEVEL, neuralzip.MAX_LEVEL
     for n in range(lo, hi + 1):
-        helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} codes the smallest independent chunks (least memory)",
+        helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} and -2 are the fast ones (a model without context "
+                        "counts, small chunks)",
                     hi: f"the largest chunks, best ratio; the default is -{neuralzip.DEFAULT_LEVEL}"
                     }.get(n, argparse.SUPPRESS)
         comp.add_argument(f"-{n}", dest="level", action="store_const", const=n, help=helptext)

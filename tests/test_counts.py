@@ -146,4 +146,16 @@ def test_golden_frequencies():
     assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN
 
 
-GOLDEN = "1067e6c3380cfa3c"
+GOLDEN = "d9fbe30dbff46a1c"
+
+
+def test_calibration_finds_betas_that_help_on_repetitive_text():
+    from neuralzip.train import count_betas
+    base = zoo.load("lstm384-v3")
+    config = dataclasses.replace(base.config, count_orders=(4, 8), count_betas=(0, 1) * 2, count_table_bits=12)
+    prob, n, u, c = count_betas.record(LSTMModel(config, base.tensors), TEXT * 4, chunk=len(TEXT))
+    assert prob.shape == (len(TEXT) * 4,) and n.shape == u.shape == c.shape == (len(TEXT) * 4, 2)
+    assert (c <= n).all() and (u <= n).all() and (u[n > 0] >= 1).all()
+    betas = count_betas.search(prob, n, u, c)
+    assert len(betas) == 4 and min(betas[1::2]) >= 1
+    assert count_betas.code_length(prob, n, u, c, betas) < 0.9 * count_betas.code_length(prob, n, u, c, [])

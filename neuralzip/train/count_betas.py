@@ -31,18 +31,22 @@ def record(model: LSTMModel, data: bytes, chunk: int = 16384) -> tuple[np.ndarra
     per order its context's count n, distinct bytes u and the count c of the byte itself (each (N, K))."""
     tokens, lengths = chunk_tokens(data, chunk)
     p = chunk_predictor(model, lengths, chunk)
-    probs, totals, kinds, hits = [], [], [], []
-    for t in range(tokens.shape[1]):
+    B, T, K = *tokens.shape, len(model.config.count_orders)
+    # filled in place: a list of small tensors per step fragments the heap to gigabytes over millions of steps
+    prob = torch.zeros(B, T, dtype=torch.float64)
+    n, u, c = (torch.zeros(B, T, K, dtype=torch.int32) for _ in range(3))
+    for t in range(T):
         p.state = p.model.step(p.state, p.prev)
         f = p.match.mix(p.model.frequencies(p.state)).double()
-        live, sym = lengths > t, tokens[:, t]
-        c = p.counts.counts[p.counts.rows].long() * p.counts.found[:, :, None]               # (B, K, V)
-        probs.append((f.gather(1, sym[:, None]).squeeze(1) / f.sum(1))[live])
-        totals.append(c.sum(2)[live])
-        kinds.append((c > 0).sum(2)[live])
-        hits.append(c.gather(2, sym[:, None, None].expand(-1, c.shape[1], 1)).squeeze(2)[live])
+        sym = tokens[:, t]
+        counts = p.counts.counts[p.counts.rows].long() * p.counts.found[:, :, None]          # (B, K, V)
+        prob[:, t] = f.gather(1, sym[:, None]).squeeze(1) / f.sum(1)
+        n[:, t] = counts.sum(2)
+        u[:, t] = (counts > 0).sum(2)
+        c[:, t] = counts.gather(2, sym[:, None, None].expand(-1, K, 1)).squeeze(2)
         p.advance(sym)
-    return tuple(torch.cat(x).numpy() for x in (probs, totals, kinds, hits))
+    live = torch.arange(T)[None, :] < lengths[:, None]                                       # (B, T)
+    return prob[live].numpy(), n[live].numpy(), u[live].numpy(), c[live].numpy()
 
 
 def code_length(prob: np.ndarray, n: np.ndarray, u: np.ndarray, c: np.ndarray, betas: list[int]) -> float:
