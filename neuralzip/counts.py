@@ -7,17 +7,18 @@ table row holds, per byte value, how many times that byte followed the current k
 group; the rows blend into the distribution q from the network and match model one order after another, lowest
 first, as a Dirichlet posterior whose prior is the distribution so far, worth beta_k half observations:
 
-    q_k(b) = (2 c_k(b) * Q + beta_k * q_{k-1}(b)) // (2 n_k + beta_k),    Q = 2**22,
+    q_0(b) = f(b) * Q / T,    q_k(b) = (2 c_k(b) * Q + beta_k * q_{k-1}(b)) / (2 n_k + beta_k),    Q = 2**22,
     beta_k = a_k * u_k + b_k,    n_k = the sum of c_k,  u_k = how many byte values c_k counts,
 
 so a context seen often and always followed by the same byte predicts it strongly, one followed by many
 different bytes defers to the lower orders (as PPM's escape method C does), and an unseen one (n_k = 0) changes
 nothing. The model's count_betas are (a_1, b_1, a_2, b_2, ...), calibrated on held-out text
-(neuralzip.train.count_betas).
+(neuralzip.train.count_betas). The divisions are integer, exactly as FORMAT.md "Context counts" gives them.
 
 Tables are shared by the chunks of a match group (neuralzip.predictor), in lockstep: at step t every member
-looks up, then every member inserts. A row is found by a hash of (order, context) and checked by a tag; when no
-writer of a step has the row's tag, the row goes to the largest writing tag and starts from zero. Counts are
+looks up, then every member inserts. A hash of (order, context) picks a bucket of WAYS rows and a tag; a context
+is found in the row with its tag, or else takes the bucket's row of fewest counts. When no writer of a step has a
+row's tag, the row goes to the largest writing tag and starts from zero. Counts are
 bytes; a row whose count would pass 255 is halved first. Every rule depends only on the set of a step's writers,
 never on their order or the batch, so every machine and batch computes the same counts.
 """
@@ -40,8 +41,8 @@ class ContextCounts:
 
     groups: (B,) which group each stream is in; lengths: (B,) each stream's length (a finished stream's padding
     never enters a table); orders: context lengths in bytes, ascending; betas: per order, the prior's weight in
-    half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits: 2**table_bits rows per group, for all orders together; start_token: the byte every
-    stream is read as following.
+    half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits: 2**table_bits rows per
+    group, for all orders together; start_token: the byte every stream is read as following.
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, betas: tuple, table_bits: int,
@@ -70,7 +71,7 @@ class ContextCounts:
         self._locate()
 
     def _locate(self) -> None:
-        """The row and tag of each stream's current context, per order, and the counts found there.
+        """The row and tag of each stream's current context, per order, and whether it was found there.
 
         A context may sit in any of the WAYS rows of its bucket; one not found there takes the bucket's row of
         fewest counts (the first such), so that frequent contexts stay and one-off ones make room."""

@@ -39,7 +39,8 @@ class ModelConfig:
                                  # looked up first, so that its own recent text wins over the group's
     count_orders: tuple = ()     # context counts (neuralzip.counts) for contexts of these many bytes, ascending;
                                  # () for none. Shared by each match group: they need match_group_bytes > 0
-    count_betas: tuple = ()      # per order, the weight in observations of what the lower orders predicted
+    count_betas: tuple = ()      # per order (a, b): what the lower orders predicted weighs a per distinct byte
+                                 # seen after the context, plus b, in half observations
     count_table_bits: int = 0    # 2**bits rows (256 byte counts each) per group, all orders together
 
 
