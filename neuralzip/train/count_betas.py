@@ -1,7 +1,7 @@
 """Calibrate context counts: each order's betas, chosen for the smallest code length on held-out text.
 
     python -m neuralzip.train.count_betas MODEL DATA... -o OUT.nzm --name NAME [--orders 4,8,12]
-        [--table-bits 17] [--bytes 1048576]
+        [--table-bits 18] [--bytes 1048576]
 
 Runs MODEL (which must have match groups) with context counts of the given orders (neuralzip.counts) over the
 first --bytes of DATA in 16 KiB chunks, one lockstep batch as the engine would group them, and records at every
@@ -75,7 +75,7 @@ if __name__ == "__main__":
     ap.add_argument("-o", "--out", type=Path, required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--orders", default="4,8,12")
-    ap.add_argument("--table-bits", type=int, default=17)
+    ap.add_argument("--table-bits", type=int, default=18)
     ap.add_argument("--bytes", type=int, default=1 << 20)
     ap.add_argument("--description", default="")
     a = ap.parse_args()
