@@ -91,16 +91,22 @@ class ContextCounts:
                           self.totals.index_select(0, ways).view(*bucket.shape, WAYS).argmin(2))
         self.rows = bucket + way
 
+    def lookup(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each stream's current context, per order: its counts (B, K, V) uint8, their sum n (B, K, 1) and how many
+        are not 0, u (B, K, 1); all 0 where the context was not found."""
+        rows = torch.where(self.found, self.rows, self.empty).view(-1)                        # (B K,)
+        shape = self.rows.shape
+        return (self.counts.index_select(0, rows).view(*shape, -1),
+                self.totals.index_select(0, rows).view(*shape, 1), self.kinds.index_select(0, rows).view(*shape, 1))
+
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
         """(B, V) integer frequencies -> (B, V) int64 frequencies (each >= 1) with every order's counts blended
         in (see the module docstring). Each order's division is a multiplication by one reciprocal per stream,
         floor(2**RECIPROCAL_BITS / divisor), which scales the whole row alike: the coder normalises by the sum."""
         f = freqs.long()
         q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
-        rows = torch.where(self.found, self.rows, self.empty).view(-1)                        # (B K,)
-        c = self.counts.index_select(0, rows).view(*self.rows.shape, -1)                      # (B, K, V) uint8
-        n = self.totals.index_select(0, rows).view(*self.rows.shape, 1)                       # (B, K, 1)
-        beta = self.kinds.index_select(0, rows).view(*self.rows.shape, 1) * self.betas[:, :1] + self.betas[:, 1:]
+        c, n, u = self.lookup()
+        beta = u * self.betas[:, :1] + self.betas[:, 1:]                                      # (B, K, 1)
         reciprocal = (1 << RECIPROCAL_BITS) // ((n << 1) + beta)                              # (B, K, 1)
         # (2 c Q + beta q) * reciprocal, distributed: one product for all orders' counts
         c = c.long() * (reciprocal << Q_BITS + 1)                                             # (B, K, V)

@@ -28,7 +28,7 @@ def _run(rows: list[bytes], groups: list[int], **kw):
     tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
     cc, out = _counts(rows, groups, **kw), []
     for t in range(steps):
-        out.append(cc.counts[torch.where(cc.found, cc.rows, cc.empty)].long())
+        out.append(cc.lookup()[0].long())
         cc.update(t, tokens[:, t])
     return torch.stack(out), cc
 
@@ -153,7 +153,7 @@ def test_calibration_finds_betas_that_help_on_repetitive_text():
     from neuralzip.train import count_betas
     base = zoo.load("lstm384-v3")
     config = dataclasses.replace(base.config, count_orders=(4, 8), count_betas=(0, 1) * 2, count_table_bits=12)
-    prob, n, u, c = count_betas.record(LSTMModel(config, base.tensors), TEXT * 4, chunk=len(TEXT))
+    prob, n, u, c = count_betas.record(config, base.tensors, TEXT * 4, chunk=len(TEXT))
     assert prob.shape == (len(TEXT) * 4,) and n.shape == u.shape == c.shape == (len(TEXT) * 4, 2)
     assert (c <= n).all() and (u <= n).all() and (u[n > 0] >= 1).all()
     betas = count_betas.search(prob, n, u, c)

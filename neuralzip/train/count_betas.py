@@ -20,31 +20,39 @@ import numpy as np
 import torch
 
 from .. import modelfile, zoo
-from ..model import LSTMModel
+from ..counts import ContextCounts
+from ..model import LSTMModel, ModelConfig
+from ..predictor import chunk_groups
 from .evaluate import chunk_predictor, chunk_tokens
 
 BETA_GRID = sorted({int(b) for e in range(14) for b in (2 ** e, 1.5 * 2 ** e)})   # 1 ... 12288, half observations
 
 
-def record(model: LSTMModel, data: bytes, chunk: int = 16384) -> tuple[np.ndarray, ...]:
+def record(config: ModelConfig, tensors: dict, data: bytes, chunk: int = 16384) -> tuple[np.ndarray, ...]:
     """Per byte of data (live positions only): the probability the network and match model gave it (N,), and
-    per order its context's count n, distinct bytes u and the count c of the byte itself (each (N, K))."""
+    per order its context's count n, distinct bytes u and the count c of the byte itself (each (N, K)).
+
+    config: a model config with match groups and context counts (their betas do not matter here); the counts run
+    beside a predictor without them, as the engine would group the chunks, since they never change what it says."""
     tokens, lengths = chunk_tokens(data, chunk)
-    p = chunk_predictor(model, lengths, chunk)
-    B, T, K = *tokens.shape, len(model.config.count_orders)
+    B, T, K = *tokens.shape, len(config.count_orders)
+    plain = dataclasses.replace(config, count_orders=(), count_betas=(), count_table_bits=0)
+    p = chunk_predictor(LSTMModel(plain, tensors), lengths, chunk)
+    counts = ContextCounts(chunk_groups([b * chunk for b in range(B)], config.match_group_bytes), lengths.tolist(),
+                           config.count_orders, config.count_betas, config.count_table_bits, config.start_token,
+                           torch.device("cpu"))
     # filled in place: a list of small tensors per step fragments the heap to gigabytes over millions of steps
     prob = torch.zeros(B, T, dtype=torch.float64)
     n, u, c = (torch.zeros(B, T, K, dtype=torch.int32) for _ in range(3))
     for t in range(T):
-        p.state = p.model.step(p.state, p.prev)
-        f = p.match.mix(p.model.frequencies(p.state)).double()
+        f = p.frequencies().double()
         sym = tokens[:, t]
-        counts = p.counts.counts[p.counts.rows].long() * p.counts.found[:, :, None]          # (B, K, V)
+        seen, total, kinds = counts.lookup()
+        n[:, t], u[:, t] = total.squeeze(2), kinds.squeeze(2)
         prob[:, t] = f.gather(1, sym[:, None]).squeeze(1) / f.sum(1)
-        n[:, t] = counts.sum(2)
-        u[:, t] = (counts > 0).sum(2)
-        c[:, t] = counts.gather(2, sym[:, None, None].expand(-1, K, 1)).squeeze(2)
+        c[:, t] = seen.gather(2, sym[:, None, None].expand(-1, K, 1)).squeeze(2)
         p.advance(sym)
+        counts.update(t, sym)
     live = torch.arange(T)[None, :] < lengths[:, None]                                       # (B, T)
     return prob[live].numpy(), n[live].numpy(), u[live].numpy(), c[live].numpy()
 
@@ -84,7 +92,7 @@ if __name__ == "__main__":
     config = dataclasses.replace(base.config, count_orders=orders, count_betas=(0, 1) * len(orders),
                                  count_table_bits=a.table_bits)
     data = b"".join(f.read_bytes() for f in a.data)[:a.bytes]
-    prob, n, u, c = record(LSTMModel(config, base.tensors), data)
+    prob, n, u, c = record(config, base.tensors, data)
     betas = search(prob, n, u, c)
     print(f"without counts {code_length(prob, n, u, c, []) / len(prob):.4f} bpb, with betas {betas} "
           f"{code_length(prob, n, u, c, betas) / len(prob):.4f} bpb on {len(prob)} bytes")

@@ -48,9 +48,9 @@ def export(checkpoint: Path, out: Path, name: str, description: str = "", match_
     # the checkpoint fixes the network's shape; the integer conventions are the current ModelConfig's
     config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
     if match_from is not None:
-        match = {f.name: getattr(match_from, f.name) for f in dataclasses.fields(ModelConfig)
-                 if f.name.startswith(("match_", "count_"))}
-        config = dataclasses.replace(config, **match)
+        adaptive = {f.name: getattr(match_from, f.name) for f in dataclasses.fields(ModelConfig)
+                    if f.name.startswith(("match_", "count_"))}
+        config = dataclasses.replace(config, **adaptive)
     data = modelfile.dump(name, config, integer_tensors(ck["model"], config), description)
     out.write_bytes(data)
     return data
