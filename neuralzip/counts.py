@@ -12,8 +12,14 @@ first, as a Dirichlet posterior whose prior is the distribution so far, worth be
 
 so a context seen often and always followed by the same byte predicts it strongly, one followed by many
 different bytes defers to the lower orders (as PPM's escape method C does), and an unseen one (n_k = 0) changes
-nothing. The model's count_betas are (a_1, b_1, a_2, b_2, ...), calibrated on held-out text
-(neuralzip.train.count_betas). The divisions are integer, exactly as FORMAT.md "Context counts" gives them.
+nothing. The divisions are integer, exactly as FORMAT.md "Context counts" gives them.
+
+How much to trust the counts depends on the file: a bibliography or a play repeats itself far more than the
+mixed held-out text a single set of betas is calibrated on. So the model's count_betas hold one or more sets
+(a_1, b_1, a_2, b_2, ...), and each group uses the set that would have coded its recent bytes shortest: per group
+and set, a running code length of the actual bytes (in 4096ths of a bit, from an exact integer log2 table, the
+older part decaying by 1/64 a step), and every step blends with the set whose running length is least (the first
+on ties). The sets are chosen on held-out text (neuralzip.train.count_betas).
 
 Tables are shared by the chunks of a match group (neuralzip.predictor), in lockstep: at step t every member
 looks up, then every member inserts. A hash of (order, context) picks a bucket of WAYS rows and a tag; a context
@@ -31,6 +37,11 @@ Q_BITS = 22
 RECIPROCAL_BITS = 27             # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
 MAX_ORDER = 16                   # contexts are read from the last 16 bytes
 COUNT_MAX = 255
+MAX_BETA_SETS = 64
+COST_BITS = 12                   # running code lengths are in 2**-12 bits
+COST_DECAY = 6                   # each step keeps all but 1/64 of a group's running code lengths
+# floor(4096 log2(m / 256)) for m = 256 ... 511, exactly: floor(log2(m**4096)) - 4096 * 8, in integers
+LOG2_TABLE = [(m ** (1 << COST_BITS)).bit_length() - 1 - (8 << COST_BITS) for m in range(256, 512)]
 _HASH_MULTIPLIER = 0x5BD1E995    # MurmurHash2's, below 2**31 so that a 32-bit value times it fits in int64
 _ORDER_SALT = 0x9E3779B1
 WAYS = 4                         # rows a context may sit in
@@ -40,9 +51,10 @@ class ContextCounts:
     """Counts of the bytes that followed each context of the given orders, per group, for a batch of streams.
 
     groups: (B,) which group each stream is in; lengths: (B,) each stream's length (a finished stream's padding
-    never enters a table); orders: context lengths in bytes, ascending; betas: per order, the prior's weight in
-    half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits: 2**table_bits rows per
-    group, for all orders together; start_token: the byte every stream is read as following.
+    never enters a table); orders: context lengths in bytes, ascending; betas: one or more sets of, per order, the
+    prior's weight in half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits:
+    2**table_bits rows per group, for all orders together; start_token: the byte every stream is read as
+    following.
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, betas: tuple, table_bits: int,
@@ -52,7 +64,8 @@ class ContextCounts:
         self.table_bits = table_bits
         self.lengths = torch.tensor(lengths, **long)
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
-        self.base = torch.tensor([label[g] for g in groups], **long)[:, None] << table_bits     # (B, 1)
+        self.group = torch.tensor([label[g] for g in groups], **long)                          # (B,)
+        self.base = self.group[:, None] << table_bits                                         # (B, 1)
         rows = len(label) << table_bits
         self.counts = torch.zeros(rows + 2, 256, dtype=torch.uint8, device=device)             # (R + 2, 256)
         self.tags = torch.zeros(rows + 2, **long)       # 0: empty; row R: where finished streams write, R + 1: none
@@ -60,7 +73,10 @@ class ContextCounts:
         self.kinds = torch.zeros(rows + 2, **long)                  # and how many of them are not 0
         self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
         self._ways = torch.arange(WAYS, **long)
-        self.betas = torch.tensor(betas, **long).view(len(orders), 2)                          # (K, 2)
+        self.betas = torch.tensor(betas, **long).view(-1, len(orders), 2)                      # (J, K, 2)
+        self.cost = torch.zeros(len(label), len(self.betas), **long)    # (G, J) running code length per set
+        self.log2_table = torch.tensor(LOG2_TABLE, **long)
+        self.powers = 1 << torch.arange(1, 31, **long)                  # (30,) to find a value's top bit
         # per order, per 4-byte word of the context (newest first): the mask of the bytes that order reads
         words = -(-orders[-1] // 4)
         self.masks = torch.tensor([[(1 << 8 * min(max(k - 4 * w, 0), 4)) - 1 for w in range(words)]
@@ -106,7 +122,9 @@ class ContextCounts:
         f = freqs.long()
         q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
         c, n, u = self.lookup()
-        beta = u * self.betas[:, :1] + self.betas[:, 1:]                                      # (B, K, 1)
+        self._seen = q, c, n, u                                       # what update() scores every set with
+        betas = self.betas[self.cost.argmin(1)[self.group]]                                   # (B, K, 2)
+        beta = u * betas[:, :, :1] + betas[:, :, 1:]                                          # (B, K, 1)
         reciprocal = (1 << RECIPROCAL_BITS) // ((n << 1) + beta)                              # (B, K, 1)
         # (2 c Q + beta q) * reciprocal, distributed: one product for all orders' counts
         c = c.long() * (reciprocal << Q_BITS + 1)                                             # (B, K, V)
@@ -115,8 +133,28 @@ class ContextCounts:
             q = (c[:, k] + beta[:, k] * q) >> RECIPROCAL_BITS
         return q.add_(1)
 
+    def _score(self, t: int, symbols: torch.Tensor) -> None:
+        """Add each set's code length of the bytes at t to its group's running length (mix()'s chain, for the
+        actual byte only, under every set)."""
+        q, c, n, u = self._seen
+        x = symbols[:, None]                                                                  # (B, 1)
+        q = q.gather(1, x)                                                                    # (B, 1) -> (B, J)
+        c = c.gather(2, x[:, :, None].expand(-1, c.shape[1], 1)).long()                       # (B, K, 1)
+        beta = u * self.betas[:, :, 0].T + self.betas[:, :, 1].T                              # (B, K, J)
+        reciprocal = (1 << RECIPROCAL_BITS) // ((n << 1) + beta)
+        for k in range(c.shape[1]):
+            q = ((c[:, k] << Q_BITS + 1) + beta[:, k] * q) * reciprocal[:, k] >> RECIPROCAL_BITS
+        q = q + 1                                                                             # (B, J), < 2**24
+        top = (q[:, :, None] >= self.powers).sum(2)                                           # floor(log2 q)
+        log2 = (top << COST_BITS) + self.log2_table[((q << 8) >> top) - 256]
+        cost = ((Q_BITS + 2 << COST_BITS) - log2) * (self.lengths > t)[:, None]               # (B, J), > 0
+        self.cost -= self.cost >> COST_DECAY
+        self.cost.index_add_(0, self.group, cost)
+
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Count the byte at position t of each stream (symbols (B,) int64); follows mix() for the same step."""
+        if len(self.betas) > 1:
+            self._score(t, symbols)
         live = (self.lengths > t)[:, None]
         rows = torch.where(live, self.rows, self.discard).view(-1)                            # (B K,)
         tag, found = self.tag.view(-1), (self.found & live).view(-1)

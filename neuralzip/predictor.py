@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import torch
 
-from .counts import MAX_ORDER, ContextCounts
+from .counts import MAX_BETA_SETS, MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
 from .model import LSTMModel
 
@@ -171,10 +171,12 @@ class Predictor:
         if c.count_orders:
             orders, betas = list(c.count_orders), list(c.count_betas)
             if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0]
-                    and orders[-1] <= MAX_ORDER and len(betas) == 2 * len(orders) and min(betas) >= 0
+                    and orders[-1] <= MAX_ORDER and betas and len(betas) % (2 * len(orders)) == 0
+                    and len(betas) <= 2 * len(orders) * MAX_BETA_SETS and min(betas) >= 0
                     and min(betas[1::2]) >= 1 and 8 <= c.count_table_bits <= 24):
                 raise ValueError(f"context counts need match groups, ascending orders from 1 to {MAX_ORDER}, "
-                                 "two betas per order (the second positive) and count_table_bits from 8 to 24")
+                                 f"1 to {MAX_BETA_SETS} sets of two betas per order (the second positive) and "
+                                 "count_table_bits from 8 to 24")
             self.counts = ContextCounts(groups, lengths, orders, betas, c.count_table_bits, c.start_token,
                                         model.device)
 

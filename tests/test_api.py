@@ -303,7 +303,7 @@ def test_compressor_cannot_be_reused():
 def test_describe_counts_methods():
     noise = os.urandom(5000)
     text_info, noise_info = neuralzip.describe(neuralzip.compress(TEXT) + neuralzip.compress(noise, level=1))
-    assert text_info.model_name == zoo.DEFAULT_MODEL and text_info.chunk_size == 8192
+    assert text_info.model_name == zoo.DEFAULT_MODEL and text_info.chunk_size == zoo.level(None).chunk_size == 4096
     assert text_info.original_size == len(TEXT) and text_info.frames["neural"] == 1
     assert noise_info.chunk_size == 4096 and noise_info.frames["stored"] == 1
     assert noise_info.compressed_size > noise_info.original_size == 5000
@@ -342,14 +342,16 @@ def test_thread_count_gives_identical_streams():
 
 
 @pytest.mark.parametrize("model, level, digest", [
-    (None, None, "a182bfe67c389f7b"),           # the default, lstm384-v4: lstm384-v3 and context counts
-    ("lstm384-v3", 7, "88035be4502d966d"),      # the third default (and levels 1-2): a grouped match model
-    ("lstm384-v2", 7, "b283a672f93115a4"),      # the second default, a match model per chunk
-    ("lstm384-v1", 7, "80e2573db9007d0a"),      # the first default, network only: its streams never change
+    (None, None, "6e994e47f25cb16a"),           # the default, lstm384-v5: six orders of counts, 27 sets of betas
+    ("lstm384-v4", 7, "a182bfe67c389f7b"),      # the fourth default (and levels 3-4): lstm384-v3 and counts
+    ("lstm384-v3", 8, "88035be4502d966d"),      # the third default (and levels 1-2): a grouped match model
+    ("lstm384-v2", 8, "b283a672f93115a4"),      # the second default, a match model per chunk
+    ("lstm384-v1", 8, "80e2573db9007d0a"),      # the first default, network only: its streams never change
 ])
 def test_golden_stream(model, level, digest):
     """The whole pipeline, frozen: format, embedded model, integer arithmetic, match model, counts and coder.
-    (Levels 6 and 7 made 16 KiB chunks until lstm384-v4; level 7 still does.)"""
+    (Level 8 makes the 16 KiB chunks that levels 6 and 7 made until lstm384-v4, level 7 the 8 KiB chunks of
+    lstm384-v4's level 6.)"""
     import hashlib
     blob = neuralzip.compress(TEXT, level, model=model)
     assert blob[:4] == b"\x89NZP"

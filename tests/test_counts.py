@@ -1,8 +1,10 @@
-"""Context counts (neuralzip.counts): exact counts, batch independence, the blend, and lstm384-v4's frequencies
-frozen."""
+"""Context counts (neuralzip.counts): exact counts, batch independence, the blend, the choice among sets of betas,
+and lstm384-v4's and lstm384-v5's frequencies frozen."""
 
 import dataclasses
 import hashlib
+import math
+import random
 from collections import Counter
 
 import pytest
@@ -93,8 +95,45 @@ def test_a_deterministic_context_predicts_strongly():
     assert float(q[0, 10]) / float(q.sum()) > 0.5
 
 
-def _model(**config) -> LSTMModel:
-    m = zoo.load("lstm384-v4")
+TRUST, DOUBT = (0, 1) * 3, (0, 1 << 20) * 3          # betas that follow the counts, and that all but ignore them
+
+
+ACGT = bytes(random.Random(0).choices(b"ACGT", k=2000))
+
+
+@pytest.mark.parametrize("data, chosen", [(TEXT * 4, 0), (ACGT, 1)])
+def test_a_group_blends_with_the_set_that_coded_its_bytes_shortest(data, chosen):
+    """Repeated text under a flat prior: the set that trusts the counts; random letters under a prior that knows
+    their distribution exactly: the set that leaves it alone."""
+    rows = [data[:len(data) // 2], data[len(data) // 2:]]
+    cc = _counts(rows, [3, 3], betas=TRUST + DOUBT)
+    tokens = torch.tensor([list(r) for r in rows])
+    flat = torch.ones(2, 256, dtype=torch.int64)
+    flat[:, list(b"ACGT")] = 1 << 20
+    for t in range(tokens.shape[1]):
+        cc.mix(flat)
+        cc.update(t, tokens[:, t])
+    assert cc.cost.shape == (1, 2) and int(cc.cost.argmin()) == chosen
+    alone = [_counts(rows, [3, 3], betas=betas) for betas in (TRUST, DOUBT)]
+    for t in range(tokens.shape[1]):
+        for one in alone:
+            one.update(t, tokens[:, t])
+    assert torch.equal(cc.mix(flat), alone[chosen].mix(flat))
+
+
+def test_running_code_lengths_are_the_sets_bits_in_4096ths():
+    """After one step from empty tables, each set's running length is -log2 of the share it gave each byte."""
+    rows, flat = [b"ab", b"ac"], torch.ones(2, 256, dtype=torch.int64)
+    cc = _counts(rows, [0, 0], betas=TRUST + DOUBT)
+    cc.mix(flat)
+    cc.update(0, torch.tensor([97, 97]))
+    q = (1 << 22) // 256 + 1                                   # the uniform share, unchanged by empty counts
+    expected = 2 * 4096 * (24 - math.log2(q))
+    assert all(abs(int(v) - expected) <= 2 for v in cc.cost[0])
+
+
+def _model(name: str = "lstm384-v5", **config) -> LSTMModel:
+    m = zoo.load(name)
     return LSTMModel(dataclasses.replace(m.config, **config), m.tensors)
 
 
@@ -108,13 +147,15 @@ def _trace(model: LSTMModel, rows: list[bytes], groups: list[int]) -> torch.Tens
     return torch.stack(out)
 
 
-def test_the_default_model_counts_orders_4_8_12():
+def test_the_default_model_counts_six_orders_with_27_sets_of_betas():
     c = zoo.load(zoo.DEFAULT_MODEL).config
-    assert zoo.DEFAULT_MODEL == "lstm384-v4" and c.count_orders == (4, 8, 12) and c.match_group_bytes
+    assert zoo.DEFAULT_MODEL == "lstm384-v5" and c.count_orders == (2, 3, 4, 6, 8, 12) and c.match_group_bytes
+    assert len(c.count_betas) == 27 * 12
 
 
-def test_a_group_gives_the_same_frequencies_in_any_batch():
-    model = _model()
+@pytest.mark.parametrize("name", ["lstm384-v4", "lstm384-v5"])
+def test_a_group_gives_the_same_frequencies_in_any_batch(name):
+    model = _model(name)
     group = [TEXT, LINE * 3, TEXT[::-1]]
     alone = _trace(model, group, [5, 5, 5])
     others = [TEXT.upper() * 2, bytes(range(256)), LINE]
@@ -133,29 +174,41 @@ def test_counts_make_repeats_cheaper():
 
 @pytest.mark.parametrize("config", [dict(count_orders=(8, 4)), dict(count_orders=(4, 8, 17)),
                                     dict(count_betas=(1, 1)), dict(count_betas=(1, 0) * 3),
+                                    dict(count_betas=(1, 1) * 3 * 65),
                                     dict(count_table_bits=30), dict(match_group_bytes=0, match_local_bits=0)])
 def test_bad_count_settings_are_refused(config):
     with pytest.raises(ValueError, match="context counts"):
         Predictor(_model(**config), 1, 10)
 
 
-def test_golden_frequencies():
+@pytest.mark.parametrize("name, digest", [("lstm384-v4", "d9fbe30dbff46a1c"), ("lstm384-v5", "7275fe7c1903d1b9")])
+def test_golden_frequencies(name, digest):
     """Context counts, frozen (FORMAT.md "Context counts"): a change here changes every stream made with
-    lstm384-v4."""
-    f = _trace(_model(), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
-    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN
-
-
-GOLDEN = "d9fbe30dbff46a1c"
+    lstm384-v4 (one set of betas) or lstm384-v5 (nine)."""
+    f = _trace(_model(name), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
+    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == digest
 
 
 def test_calibration_finds_betas_that_help_on_repetitive_text():
     from neuralzip.train import count_betas
     base = zoo.load("lstm384-v3")
     config = dataclasses.replace(base.config, count_orders=(4, 8), count_betas=(0, 1) * 2, count_table_bits=12)
-    prob, n, u, c = count_betas.record(config, base.tensors, TEXT * 4, chunk=len(TEXT))
-    assert prob.shape == (len(TEXT) * 4,) and n.shape == u.shape == c.shape == (len(TEXT) * 4, 2)
-    assert (c <= n).all() and (u <= n).all() and (u[n > 0] >= 1).all()
-    betas = count_betas.search(prob, n, u, c)
+    r = count_betas.record(config, base.tensors, TEXT * 4, chunk=len(TEXT))
+    assert r.prob.shape == r.live.shape == (4, len(TEXT)) and r.n.shape == r.u.shape == r.c.shape == (4, len(TEXT), 2)
+    assert (r.c <= r.n).all() and (r.u <= r.n).all() and (r.u[r.n > 0] >= 1).all() and r.live.all()
+    betas = count_betas.search([r])
     assert len(betas) == 4 and min(betas[1::2]) >= 1
-    assert count_betas.code_length(prob, n, u, c, betas) < 0.9 * count_betas.code_length(prob, n, u, c, [])
+    assert count_betas.code_length([r], [betas]) < 0.9 * count_betas.code_length([r], [[]])
+
+
+def test_grids_of_beta_sets():
+    assert count_betas_module().grid_sets("16,64;3,6;=", 3) == [
+        [16, 1, 3, 1, 3, 1], [16, 1, 6, 1, 6, 1], [64, 1, 3, 1, 3, 1], [64, 1, 6, 1, 6, 1]]
+    for bad in ("16;3", "=;3;4", "a;3;4"):
+        with pytest.raises(ValueError):
+            count_betas_module().grid_sets(bad, 3)
+
+
+def count_betas_module():
+    from neuralzip.train import count_betas
+    return count_betas
