@@ -14,6 +14,7 @@ from neuralzip import zoo
 from neuralzip.counts import COUNT_MAX, ContextCounts
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import Predictor
+from neuralzip.train import count_betas
 
 LINE = b"2026-11-27 23:01:17 host=web-07 id=9f3ac2e1 GET /api/v2/orders/48213 status=200\n"
 TEXT = LINE + LINE.replace(b"23:01:17", b"23:01:19") + LINE.replace(b"48213", b"48291") + LINE
@@ -190,7 +191,6 @@ def test_golden_frequencies(name, digest):
 
 
 def test_calibration_finds_betas_that_help_on_repetitive_text():
-    from neuralzip.train import count_betas
     base = zoo.load("lstm384-v3")
     config = dataclasses.replace(base.config, count_orders=(4, 8), count_betas=(0, 1) * 2, count_table_bits=12)
     r = count_betas.record(config, base.tensors, TEXT * 4, chunk=len(TEXT))
@@ -202,13 +202,19 @@ def test_calibration_finds_betas_that_help_on_repetitive_text():
 
 
 def test_grids_of_beta_sets():
-    assert count_betas_module().grid_sets("16,64;3,6;=", 3) == [
+    assert count_betas.grid_sets("16,64;3,6;=", 3) == [
         [16, 1, 3, 1, 3, 1], [16, 1, 6, 1, 6, 1], [64, 1, 3, 1, 3, 1], [64, 1, 6, 1, 6, 1]]
     for bad in ("16;3", "=;3;4", "a;3;4"):
         with pytest.raises(ValueError):
-            count_betas_module().grid_sets(bad, 3)
+            count_betas.grid_sets(bad, 3)
 
 
-def count_betas_module():
-    from neuralzip.train import count_betas
-    return count_betas
+def test_the_estimate_of_adaptive_sets_follows_the_better_set():
+    """count_betas.code_length with two sets comes out near the better one alone, on text that favours each."""
+    base = zoo.load("lstm384-v3")
+    config = dataclasses.replace(base.config, count_orders=(2, 4, 8), count_betas=(0, 1) * 3, count_table_bits=12)
+    r = count_betas.record(config, base.tensors, TEXT * 4, chunk=len(TEXT))
+    trust, doubt = list(TRUST), list(DOUBT)
+    alone = [count_betas.code_length([r], [s]) for s in (trust, doubt)]
+    both = count_betas.code_length([r], [trust, doubt])
+    assert alone[0] < alone[1] and both < alone[0] + 0.1 * (alone[1] - alone[0])
