@@ -31,6 +31,7 @@ never on their order or the batch, so every machine and batch computes the same 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 Q_BITS = 22
@@ -45,6 +46,14 @@ LOG2_TABLE = [(m ** (1 << COST_BITS)).bit_length() - 1 - (8 << COST_BITS) for m 
 _HASH_MULTIPLIER = 0x5BD1E995    # MurmurHash2's, below 2**31 so that a 32-bit value times it fits in int64
 _ORDER_SALT = 0x9E3779B1
 WAYS = 4                         # rows a context may sit in
+
+
+def _zeros(shape, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A zero table. On the CPU it comes from calloc, whose pages cost nothing until touched: a small input touches
+    few of a 128 MiB table's, and torch.zeros would clear them all (150 ms a call)."""
+    if device.type != "cpu":
+        return torch.zeros(shape, dtype=dtype, device=device)
+    return torch.from_numpy(np.zeros(shape, dtype=torch.empty(0, dtype=dtype).numpy().dtype))
 
 
 class ContextCounts:
@@ -67,10 +76,10 @@ class ContextCounts:
         self.group = torch.tensor([label[g] for g in groups], **long)                          # (B,)
         self.base = self.group[:, None] << table_bits                                         # (B, 1)
         rows = len(label) << table_bits
-        self.counts = torch.zeros(rows + 2, 256, dtype=torch.uint8, device=device)             # (R + 2, 256)
-        self.tags = torch.zeros(rows + 2, **long)       # 0: empty; row R: where finished streams write, R + 1: none
-        self.totals = torch.zeros(rows + 2, **long)                 # each row's sum of counts
-        self.kinds = torch.zeros(rows + 2, **long)                  # and how many of them are not 0
+        self.counts = _zeros((rows + 2, 256), torch.uint8, device)                             # (R + 2, 256)
+        self.tags = _zeros(rows + 2, torch.int64, device)   # 0: empty; row R: finished streams write there, R+1: none
+        self.totals = _zeros(rows + 2, torch.int64, device)         # each row's sum of counts
+        self.kinds = _zeros(rows + 2, torch.int64, device)          # and how many of them are not 0
         self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
         self._ways = torch.arange(WAYS, **long)
         self.betas = torch.tensor(betas, **long).view(-1, len(orders), 2)                      # (J, K, 2)
