@@ -185,7 +185,7 @@ def test_bad_count_settings_are_refused(config):
 @pytest.mark.parametrize("name, digest", [("lstm384-v4", "d9fbe30dbff46a1c"), ("lstm384-v5", "7275fe7c1903d1b9")])
 def test_golden_frequencies(name, digest):
     """Context counts, frozen (FORMAT.md "Context counts"): a change here changes every stream made with
-    lstm384-v4 (one set of betas) or lstm384-v5 (nine)."""
+    lstm384-v4 (one set of betas) or lstm384-v5 (27)."""
     f = _trace(_model(name), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
     assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == digest
 
@@ -210,7 +210,8 @@ def test_grids_of_beta_sets():
 
 
 def test_the_estimate_of_adaptive_sets_follows_the_better_set():
-    """count_betas.code_length with two sets comes out near the better one alone, on text that favours each."""
+    """count_betas.code_length with two sets comes out near the better one alone (on repeated text, the set
+    that trusts the counts)."""
     base = zoo.load("lstm384-v3")
     config = dataclasses.replace(base.config, count_orders=(2, 4, 8), count_betas=(0, 1) * 3, count_table_bits=12)
     r = count_betas.record(config, base.tensors, TEXT * 4, chunk=len(TEXT))

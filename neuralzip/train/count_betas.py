@@ -93,14 +93,12 @@ def code_length(recordings: list[Recording], sets: list[list[int]]) -> float:
         if len(sets) == 1:
             total += float(bits.sum())
             continue
-        groups = r.group.max() + 1
-        running = np.zeros((groups, len(sets)))
+        members = (np.arange(r.group.max() + 1)[:, None] == r.group).astype(np.float64)       # (G, B)
+        running = np.zeros((len(members), len(sets)))                                        # (G, J)
         for t in range(bits.shape[2]):
             chosen = running.argmin(1)[r.group]                                              # (B,)
             total += float(bits[chosen, np.arange(len(r.group)), t].sum())
-            running -= running / 2 ** COST_DECAY
-            for j in range(len(sets)):
-                running[:, j] += np.bincount(r.group, bits[j, :, t], minlength=groups)
+            running += members @ bits[:, :, t].T - running / 2 ** COST_DECAY
     return total
 
 
