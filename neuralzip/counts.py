@@ -142,9 +142,9 @@ class ContextCounts:
             q = (c[:, k] + beta[:, k] * q) >> RECIPROCAL_BITS
         return q.add_(1)
 
-    def _score(self, t: int, symbols: torch.Tensor) -> None:
-        """Add each set's code length of the bytes at t to its group's running length (mix()'s chain, for the
-        actual byte only, under every set)."""
+    def _score(self, live: torch.Tensor, symbols: torch.Tensor) -> None:
+        """Add each set's code length of this step's bytes (of the live streams, live (B, 1)) to its group's
+        running length (mix()'s chain, for the actual byte only, under every set)."""
         q, c, n, u = self._seen
         x = symbols[:, None]                                                                  # (B, 1)
         q = q.gather(1, x)                                                                    # (B, 1) -> (B, J)
@@ -156,15 +156,15 @@ class ContextCounts:
         q = q + 1                                                                             # (B, J), < 2**24
         top = (q[:, :, None] >= self.powers).sum(2)                                           # floor(log2 q)
         log2 = (top << COST_BITS) + self.log2_table[((q << 8) >> top) - 256]
-        cost = ((Q_BITS + 2 << COST_BITS) - log2) * (self.lengths > t)[:, None]               # (B, J), > 0
+        cost = ((Q_BITS + 2 << COST_BITS) - log2) * live                                      # (B, J), > 0
         self.cost -= self.cost >> COST_DECAY
         self.cost.index_add_(0, self.group, cost)
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Count the byte at position t of each stream (symbols (B,) int64); follows mix() for the same step."""
-        if len(self.betas) > 1:
-            self._score(t, symbols)
         live = (self.lengths > t)[:, None]
+        if len(self.betas) > 1:
+            self._score(live, symbols)
         rows = torch.where(live, self.rows, self.discard).view(-1)                            # (B K,)
         tag, found = self.tag.view(-1), (self.found & live).view(-1)
         written, which = torch.unique(rows, return_inverse=True)
