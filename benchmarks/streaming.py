@@ -150,7 +150,7 @@ def run_file(args) -> dict:
         with open(path, "rb") as f:
             streams = neuralzip.describe(f)
         result.update(bytes=result["write"]["bytes"], compressed=os.path.getsize(path),
-                      frames={m: sum(s.frames[m] for s in streams) for m in ("stored", "zstd", "neural")},
+                      frames={m: sum(s.frames[m] for s in streams) for m in ("stored", "zstd", "neural", "neural_run")},
                       identical=result["write"].get("sha256") == result["read"].get("sha256")
                       and result["read"].get("bytes") == result["write"]["bytes"])
     return result

@@ -97,19 +97,21 @@ class NeuralZipCompressor:
         chunks = [data[i:i + self._chunk_size] for i in starts]
         base, self._offset = self._offset, self._offset + len(data)
         coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, [base + i for i in starts])
-        out = bytearray()
-        for start, chunk, (method, payload) in zip(starts, chunks, coded):
+        out, index = bytearray(), 0
+        for method, payload, count in coded:
+            start, original = starts[index], b"".join(chunks[index:index + count])
+            index += count
             if method != Method.STORED:
-                out += self._end_stored() + self._frame(method, chunk, payload)
+                out += self._end_stored() + self._frame(method, original, payload)
                 continue
             # consecutive stored chunks share one frame (incompressible data then costs a frame header per
             # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
             group = (base + start) // self._group_bytes if self._group_bytes else 0
-            if self._stored_size + len(chunk) > MAX_STORED_SIZE or group != self._stored_group:
+            if self._stored_size + len(original) > MAX_STORED_SIZE or group != self._stored_group:
                 out += self._end_stored()
             self._stored_group = group
-            self._stored.append(chunk)
-            self._stored_size += len(chunk)
+            self._stored.append(original)
+            self._stored_size += len(original)
         return bytes(out)
 
     def _end_stored(self) -> bytes:
@@ -149,7 +151,8 @@ class NeuralZipDecompressor:
         self._output = _ByteQueue()
         self._header: StreamHeader | None = None
         self._pending: list[tuple[Frame, bytes, int]] = []   # with the offset of each frame's content
-        self._span = (-1, 0)        # the MAX_GROUP_BYTES span the last frame started in, and its frames so far
+        self._span = (-1, 0)        # the MAX_GROUP_BYTES span the last frame started in, and its frames
+                                    # so far (a run counts its chunks)
         self._pending_size = 0      # original bytes in the pending frames
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
@@ -222,17 +225,20 @@ class NeuralZipDecompressor:
         if len(buf) < end + frame.payload_size:
             return False
         offset = self._total + self._pending_size
-        self._count_span(offset)
+        self._count_span(offset, frame)
         self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), offset))
         self._pending_size += frame.size
         self._input.skip_to(end + frame.payload_size)
         return True
 
-    def _count_span(self, offset: int) -> None:
-        """Refuse more frames in one span than any writer makes (it cuts at least 4 KiB per chunk): a span may
-        have to be held and decoded at once."""
-        span, frames = self._span
-        self._span = (offset // MAX_GROUP_BYTES, frames + 1 if offset // MAX_GROUP_BYTES == span else 1)
+    def _count_span(self, offset: int, frame: Frame) -> None:
+        """Refuse more chunks of neural frames and runs (and more frames) in one span than any writer makes (it
+        cuts at least 4 KiB per chunk): a span may have to be held and decoded at once. No run crosses a span."""
+        chunks = -(-frame.size // self._header.chunk_size) if frame.method == Method.NEURAL_RUN else 1
+        if chunks > 1 and offset // MAX_GROUP_BYTES != (offset + frame.size - 1) // MAX_GROUP_BYTES:
+            raise NeuralZipError(f"damaged stream: a neural run crosses a multiple of {MAX_GROUP_BYTES} bytes")
+        span, count = self._span
+        self._span = (offset // MAX_GROUP_BYTES, count + chunks if offset // MAX_GROUP_BYTES == span else chunks)
         if self._span[1] > MAX_GROUP_FRAMES:
             raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} frames in "
                                  f"{MAX_GROUP_BYTES} bytes of content")

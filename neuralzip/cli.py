@@ -565,7 +565,7 @@ def _list_one(name: str, label: str, args, ui: _UI) -> None:
         streams = neuralzip.describe(src)      # reads the framing only, skipping payloads
     if not streams:
         raise neuralzip.NeuralZipError("the input is empty, not neuralzip data")
-    frames = {m: sum(s.frames.get(m, 0) for s in streams) for m in ("stored", "zstd", "neural")}
+    frames = {m: sum(s.frames.get(m, 0) for s in streams) for m in _FRAME_KINDS}
     row = _ListRow(label, len(streams), sum(s.compressed_size for s in streams),
                    sum(s.original_size for s in streams), _joined(s.model_name for s in streams),
                    _joined(str(s.chunk_size) for s in streams), frames)
@@ -588,18 +588,19 @@ class _ListRow:
 
     def format(self) -> str:
         ratio = f"{self.original / self.compressed:.3f}" if self.compressed else "-"
-        frames = "/".join(str(self.frames[m]) for m in ("stored", "zstd", "neural"))
+        frames = "/".join(str(self.frames[m]) for m in _FRAME_KINDS)
         return (f"{self.compressed:>12} {self.original:>12} {ratio:>7} "
                 f"{_bits_per_byte(self.compressed, self.original):>9} {self.streams:>7} "
-                f"{self.model:<16} {self.chunk:>6} {frames:>18}  {self.name}")
+                f"{self.model:<16} {self.chunk:>6} {frames:>22}  {self.name}")
 
 
+_FRAME_KINDS = ("stored", "zstd", "neural", "neural_run")
 _LIST_HEADER = (f"{'compressed':>12} {'original':>12} {'ratio':>7} {'bits/byte':>9} {'streams':>7} "
-                f"{'model':<16} {'chunk':>6} {'stored/zstd/neural':>18}  name")
+                f"{'model':<16} {'chunk':>6} {'stored/zstd/neural/run':>22}  name")
 
 
 def _list_totals(rows: list[_ListRow]) -> None:
-    frames = {m: sum(r.frames[m] for r in rows) for m in ("stored", "zstd", "neural")}
+    frames = {m: sum(r.frames[m] for r in rows) for m in _FRAME_KINDS}
     total = _ListRow(f"(totals: {len(rows)} files)", sum(r.streams for r in rows),
                      sum(r.compressed for r in rows), sum(r.original for r in rows),
                      _joined(m for r in rows for m in r.model.split(",")),

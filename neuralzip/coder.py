@@ -1,4 +1,4 @@
-"""Integer frequencies <-> range-coded bytes, one chunk at a time, with constriction.
+"""Integer frequencies <-> range-coded bytes, one frame at a time, with constriction.
 
 Frequencies arrive as integers (every symbol >= 1) and go to constriction as float64 values, which hold them
 exactly; constriction's own quantization of them is integer-exact and identical on every machine.
@@ -15,7 +15,8 @@ _FAMILY = constriction.stream.model.Categorical(perfect=False)
 
 
 class ChunkEncoder:
-    """Encodes one chunk's symbols, in order, in as many calls as convenient."""
+    """Encodes one frame's symbols (one chunk's, or a run's in lockstep order), in order, in as many calls as
+    convenient."""
 
     def __init__(self):
         self._encoder = constriction.stream.queue.RangeEncoder()
@@ -29,16 +30,16 @@ class ChunkEncoder:
 
 
 class ChunkDecoder:
-    """Decodes one chunk's symbols, one at a time, as the model supplies each one's frequencies."""
+    """Decodes one frame's symbols, a step at a time, as the model supplies their frequencies."""
 
     def __init__(self, payload: bytes):
         if len(payload) % 4:
             raise NeuralZipError("damaged stream: a neural frame's payload is not a whole number of words")
         self._decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, dtype="<u4").astype(np.uint32))
 
-    def decode(self, frequencies: np.ndarray) -> int:
-        """frequencies (1, V) float64 holding integers -> the next symbol."""
+    def decode(self, frequencies: np.ndarray) -> np.ndarray:
+        """frequencies (n, V) float64 holding integers -> the next n symbols, (n,) int32."""
         try:
-            return int(self._decoder.decode(_FAMILY, frequencies)[0])
+            return self._decoder.decode(_FAMILY, frequencies)
         except Exception as e:  # constriction signals exhausted or invalid data with assorted errors
             raise NeuralZipError(f"damaged stream: range decoder failed ({e})") from None

@@ -5,8 +5,9 @@ of a group share a match table: every chunk of the group that is not near-random
 goes out with, so a group is coded in one pass, and a reader feeds the members it already holds (zstd or stored)
 into the lockstep by their bytes while it decodes the neural ones. A batch runs all its chunks one token per step,
 the state resident on the model's device; only the frequencies (down) and the symbols (up) cross to the host,
-where each chunk has its own range coder. The model's arithmetic is exact, so the output does not depend on how
-groups are batched.
+where the range coders run: one per chunk, and one per group that codes its chunks' symbols in lockstep order (a
+neural run, one frame for the group: about 15 bytes less per chunk). The model's arithmetic is exact, so the
+output does not depend on how groups are batched.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import zstandard
 
 from .coder import ChunkDecoder, ChunkEncoder
 from .errors import NeuralZipError
-from .format import MAX_GROUP_FRAMES, Method
+from .format import FRAME_BYTES, MAX_GROUP_FRAMES, Method
 from .model import LSTMModel
 from .predictor import Predictor, chunk_groups
 
@@ -30,16 +31,28 @@ NOISE_COLLISIONS = 128  # a chunk whose byte-collision rate is below 1/128 (Reny
 WINDOW_ELEMENTS = 1 << 22  # frequencies (4 bytes each) gathered on the device before the coders take them
 
 
-def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> list[bytes]:
-    """Range-code each chunk under the model, chunk i in group groups[i]; all chunks advance together."""
-    lengths = [len(c) for c in chunks]
-    steps = max(lengths)
+class Encoded(NamedTuple):
+    """What neural_encode makes of a batch: each chunk range-coded alone, and each group of two or more chunks
+    coded together by one coder, their symbols in lockstep order (step by step, each chunk that has a byte at
+    that step, in the batch's order), which saves a frame header and a coder flush per chunk."""
+    alone: list[bytes]
+    together: dict[int, bytes]
+
+
+def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> Encoded:
+    """Range-code the chunks under the model, chunk i in group groups[i]; all chunks advance together."""
+    lengths = np.array([len(c) for c in chunks])
+    steps = int(lengths.max())
     symbols = np.zeros((len(chunks), steps), dtype=np.uint8)                                # (B, T)
     for b, chunk in enumerate(chunks):
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
     symbols_dev = torch.from_numpy(symbols).to(model.device)
     encoders = [ChunkEncoder() for _ in chunks]
-    predictor = Predictor(model, len(chunks), steps, groups, lengths)
+    members = {}
+    for b, g in enumerate(groups):
+        members.setdefault(g, []).append(b)
+    runs = {g: (np.array(rows), ChunkEncoder()) for g, rows in members.items() if len(rows) > 1}
+    predictor = Predictor(model, len(chunks), steps, groups, lengths.tolist())
     # steps per window: bounded in memory whatever the batch (16 MiB of frequencies), at least 8 per transfer
     window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
     window = []
@@ -53,30 +66,38 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> l
                 n = min(lengths[b] - start, len(window))
                 if n > 0:
                     enc.encode(symbols[b, start:start + n].astype(np.int32), freqs[b, :n].astype(np.float64))
+            for rows, enc in runs.values():
+                live = (start + np.arange(len(window)))[:, None] < lengths[rows][None, :]   # (W, R)
+                if live.any():
+                    enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32),
+                               freqs[rows].transpose(1, 0, 2)[live].astype(np.float64))
             window = []
-    return [enc.finish() for enc in encoders]
+    return Encoded([enc.finish() for enc in encoders], {g: enc.finish() for g, (_, enc) in runs.items()})
 
 
-def neural_decode(model: LSTMModel, payloads: list[bytes | None], lengths: list[int], groups: list[int],
-                  known: list[bytes | None] | None = None) -> list[bytes]:
-    """Inverse of neural_encode: decode each payload into exactly its length of bytes. Rows whose bytes are
-    already known (known[i], with payloads[i] None) are fed in as they are, for the sake of their groups."""
-    known = known or [None] * len(payloads)
-    decoders = [ChunkDecoder(p) if k is None else None for p, k in zip(payloads, known)]
+def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], lengths: list[int],
+                  groups: list[int], known: list[bytes | None] | None = None) -> list[bytes]:
+    """Inverse of neural_encode: each (payload, rows) decodes into those rows (one chunk, or a run of them in
+    lockstep order), each exactly its length of bytes. Rows that no payload names have known bytes (known[i]),
+    fed in as they are for the sake of their groups."""
+    known = known or [None] * len(lengths)
+    ends = np.array(lengths)
+    decoders = [(ChunkDecoder(p), np.array(rows)) for p, rows in payloads]
     steps = max(lengths)
-    out = np.zeros((len(payloads), steps), dtype=np.uint8)                                  # (B, T)
+    out = np.zeros((len(lengths), steps), dtype=np.uint8)                                   # (B, T)
     for b, k in enumerate(known):
         if k is not None:
             out[b, :len(k)] = np.frombuffer(k, dtype=np.uint8)
-    symbols = np.zeros(len(payloads), dtype=np.int64)
-    predictor = Predictor(model, len(payloads), steps, groups, lengths)
-    active = [b for b, d in enumerate(decoders) if d is not None]
+    symbols = np.zeros(len(lengths), dtype=np.int64)
+    predictor = Predictor(model, len(lengths), steps, groups, lengths)
+    finishing = set(lengths)          # the steps at which some row has ended: only then do the decoders' rows change
     for t in range(steps):
         freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
         symbols[:] = out[:, t]
-        active = [b for b in active if t < lengths[b]]
-        for b in active:
-            symbols[b] = decoders[b].decode(freqs[b:b + 1])
+        if t in finishing:
+            decoders = [(d, rows[ends[rows] > t]) for d, rows in decoders if (ends[rows] > t).any()]
+        for decoder, rows in decoders:
+            symbols[rows] = decoder.decode(freqs[rows])
         out[:, t] = symbols
         predictor.advance(torch.from_numpy(symbols.copy()).to(model.device))   # symbols is rewritten next step
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
@@ -91,32 +112,51 @@ def looks_random(chunk: bytes) -> bool:
     return int(counts @ counts) * NOISE_COLLISIONS < len(chunk) ** 2
 
 
-def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes]]:
-    """Each chunk as (method, payload), whichever of neural, zstd and stored is smallest. offsets: where each
-    chunk begins in the stream's content, which fixes its group (see neuralzip.predictor); whole groups only."""
+def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes, int]]:
+    """The chunks as frames (method, payload, how many chunks it holds), in order: each chunk by whichever of
+    neural, zstd and stored is smallest, except that a group whose chunks follow one another goes out as one
+    neural run when that is smaller than its chunks' frames. offsets: where each chunk begins in the stream's
+    content, which fixes its group (see neuralzip.predictor); whole groups only."""
     noise = [looks_random(c) for c in chunks]
     modelled = [i for i, r in enumerate(noise) if not r]
     groups = chunk_groups([offsets[i] for i in modelled], model.config.match_group_bytes)
-    neural = dict(zip(modelled, neural_encode(model, [chunks[i] for i in modelled], groups) if modelled else []))
+    encoded = neural_encode(model, [chunks[i] for i in modelled], groups) if modelled else Encoded([], {})
+    neural = dict(zip(modelled, encoded.alone))
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
-    result = []
+    single = []
     for i, (chunk, r) in enumerate(zip(chunks, noise)):
-        best = (Method.STORED, chunk)
+        best = (Method.STORED, chunk, 1)
         candidates = [(Method.ZSTD, (fast if r else careful).compress(chunk))]
         if not r:
             candidates.append((Method.NEURAL, neural[i]))
         for method, payload in candidates:
             if len(payload) < len(best[1]):
-                best = (method, payload)
-        result.append(best)
+                best = (method, payload, 1)
+        single.append(best)
+    if not model.config.match_group_bytes:      # a group is one chunk: nothing to run together
+        return single
+    group_of, members = dict(zip(modelled, groups)), {}
+    for i, g in group_of.items():
+        members.setdefault(g, []).append(i)
+    result, i = [], 0
+    while i < len(chunks):
+        g = group_of.get(i)
+        run = members.get(g, [])
+        if (g in encoded.together and run[0] == i and run[-1] == i + len(run) - 1
+                and len(encoded.together[g]) < sum(len(single[j][1]) + FRAME_BYTES for j in run) - FRAME_BYTES):
+            result.append((Method.NEURAL_RUN, encoded.together[g], len(run)))
+            i += len(run)
+        else:
+            result.append(single[i])
+            i += 1
     return result
 
 
 def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], offsets: list[int],
                   chunk_size: int) -> list[bytes]:
-    """frames: (method, payload, original size) -> the original chunks; offsets as for encode_chunks, whole
-    groups only; chunk_size: the stream's, at whose multiples zstd and stored frames hold their groups' members.
-    model_for_neural() gives the model, called only when a neural frame is present."""
+    """frames: (method, payload, original size) -> the original content of each; offsets as for encode_chunks,
+    whole groups only; chunk_size: the stream's, at whose multiples neural runs, zstd and stored frames hold their
+    chunks. model_for_neural() gives the model, called only when a neural frame or run is present."""
     out: list[bytes | None] = [None] * len(frames)
     zd = zstandard.ZstdDecompressor()
     for i, (method, payload, size) in enumerate(frames):
@@ -130,31 +170,39 @@ def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], off
                 out[i] = zd.decompress(payload, max_output_size=size)
             except zstandard.ZstdError as e:
                 raise NeuralZipError(f"damaged stream: zstd frame does not decompress ({e})") from None
-    neural = [i for i, (m, _, _) in enumerate(frames) if m == Method.NEURAL]
+    neural = [i for i, (m, _, _) in enumerate(frames) if m in (Method.NEURAL, Method.NEURAL_RUN)]
     if not neural:
         return out
     model = model_for_neural()
     group_bytes = model.config.match_group_bytes
-    # rows in content order: the neural frames, and the other members of their groups, by their bytes
-    rows = [_Row(offsets[i], frames[i][2], payload=frames[i][1], frame=i) for i in neural]
+    # rows in content order: the chunks of neural frames and runs, and the other members of their groups, by
+    # their bytes
+    rows = []
+    for i in neural:
+        size = frames[i][2]
+        step = chunk_size if frames[i][0] == Method.NEURAL_RUN else size
+        rows += [_Row(offsets[i] + s, min(step, size - s), frame=i) for s in range(0, size, step)]
     if group_bytes:
         rows += _known_members(frames, out, offsets, chunk_size, group_bytes,
                                {offsets[i] // group_bytes for i in neural})
         rows.sort(key=lambda row: row.offset)
-    groups = chunk_groups([row.offset for row in rows], group_bytes)
-    decoded = neural_decode(model, [r.payload for r in rows], [r.length for r in rows], groups,
-                            [r.known for r in rows])
-    for row, data in zip(rows, decoded):
+    of_frame = {}
+    for r, row in enumerate(rows):
         if row.known is None:
-            out[row.frame] = data
+            of_frame.setdefault(row.frame, []).append(r)
+    groups = chunk_groups([row.offset for row in rows], group_bytes)
+    decoded = neural_decode(model, [(frames[i][1], of_frame[i]) for i in neural], [r.length for r in rows],
+                            groups, [r.known for r in rows])
+    for i in neural:
+        out[i] = b"".join(decoded[r] for r in of_frame[i])
     return out
 
 
 class _Row(NamedTuple):
-    """One stream of a decoding batch: a neural frame to decode (payload), or a member whose bytes are known."""
+    """One stream of a decoding batch: a chunk of a neural frame or run to decode (frame: its index), or a member
+    whose bytes are known."""
     offset: int
     length: int
-    payload: bytes | None = None
     known: bytes | None = None
     frame: int = -1
 
@@ -166,7 +214,7 @@ def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -
     rows, count = [], {}
     for i, (method, _, size) in enumerate(frames):
         group = offsets[i] // group_bytes
-        if method == Method.NEURAL or group not in groups:
+        if method in (Method.NEURAL, Method.NEURAL_RUN) or group not in groups:
             continue
         start = offsets[i]
         end = min(start + size, (group + 1) * group_bytes)

@@ -24,6 +24,7 @@ MAX_GROUP_FRAMES = 1024     # frames that start in one such span, and chunks in 
 
 _HEAD = struct.Struct("<4sBBBI32sB")   # magic, version, flags, coder, chunk_size, model sha256, name length
 _FRAME = struct.Struct("<BIII")        # method, original size, payload size, crc32 of the original
+FRAME_BYTES = _FRAME.size
 _END = struct.Struct("<BQII")          # END, total original size, frame count, crc32 of all original bytes
 _CRC = struct.Struct("<I")
 
@@ -32,6 +33,7 @@ class Method(IntEnum):
     STORED = 0
     ZSTD = 1
     NEURAL = 2
+    NEURAL_RUN = 3          # consecutive chunks of one match group, range-coded together
     END = 0xFF
 
 
@@ -118,9 +120,11 @@ def parse_frame(buf, pos: int, header: StreamHeader) -> tuple[Frame | EndFrame, 
     if len(buf) - pos < _FRAME.size:
         return None
     method, size, payload_size, crc = _FRAME.unpack_from(buf, pos)
-    if method not in (Method.STORED, Method.ZSTD, Method.NEURAL):
+    if method not in (Method.STORED, Method.ZSTD, Method.NEURAL, Method.NEURAL_RUN):
         raise NeuralZipError(f"damaged stream: unknown frame method {method}")
-    limit = max(header.chunk_size, MAX_STORED_SIZE) if method == Method.STORED else header.chunk_size
+    limit = {Method.STORED: max(header.chunk_size, MAX_STORED_SIZE),       # stored frames may join chunks
+             Method.NEURAL_RUN: min(MAX_GROUP_BYTES, header.chunk_size * MAX_GROUP_FRAMES),
+             }.get(method, header.chunk_size)
     if not 0 < size <= limit:
         raise NeuralZipError(f"damaged stream: frame size {size} outside 1..{limit}")
     # every method but stored is used only when it is smaller than the original

@@ -115,10 +115,10 @@ def _prose(size: int, seed: int) -> bytes:
 
 def test_grouped_streams_do_not_depend_on_the_batch(monkeypatch, grouped_model):
     noise = __import__("random").Random(9).randbytes(5000)
-    data = _prose(4096, 1) + _loser() + _prose(4096, 2) + noise + _prose(6000, 3)
+    data = _prose(4096, 1) + _loser() + _prose(4096, 2) + noise + _prose(6000, 3) + _prose(9000, 4)
     wide = neuralzip.compress(data, 1, model=grouped_model)
-    frames = neuralzip.describe(wide)[0].frames          # groups of 8 KiB: neural frames in three of them
-    assert frames["neural"] >= 3 and frames["zstd"] >= 1 and frames["stored"] >= 1
+    frames = neuralzip.describe(wide)[0].frames          # groups of 8 KiB: neural frames in three, a run in one
+    assert frames["neural"] >= 3 and frames["neural_run"] >= 1 and frames["zstd"] >= 1 and frames["stored"] >= 1
     for batch in (1, 3):
         monkeypatch.setitem(BATCH_CHUNKS, "cpu", batch)
         assert neuralzip.compress(data, 1, model=grouped_model) == wide
@@ -153,8 +153,8 @@ def test_neural_chunks_match_what_a_zstd_chunk_of_their_group_held(grouped_model
         pos += frame.payload_size
     assert [m for m, _ in frames] == [Method.ZSTD, Method.NEURAL]
     runtime = zoo.runtime(zoo.load(grouped_model), __import__("torch").device("cpu"))
-    with_first = engine.neural_encode(runtime, [first, second], [0, 0])[1]
-    alone = engine.neural_encode(runtime, [second], [0])[0]
+    with_first = engine.neural_encode(runtime, [first, second], [0, 0]).alone[1]
+    alone = engine.neural_encode(runtime, [second], [0]).alone[0]
     assert frames[1][1] == with_first and len(with_first) < len(alone)
     assert neuralzip.decompress(blob, model=grouped_model) == first + second
 
@@ -191,6 +191,53 @@ def test_a_stored_frame_of_too_many_chunks_in_a_group_is_refused(monkeypatch, gr
     monkeypatch.setattr(engine, "neural_decode", lambda *a: pytest.fail("decoded a frame"))
     with pytest.raises(NeuralZipError, match="chunks in one match group"):
         neuralzip.decompress(blob, model=grouped_model)
+
+
+STREAMS = __import__("pathlib").Path(__file__).parent / "streams"
+
+
+def test_the_chunks_of_a_group_go_out_as_one_run():
+    """One coder for a group's chunks: a frame header and a coder flush less per chunk."""
+    import hashlib
+    data = _prose(10000, 5)                             # three level-1 chunks, one group
+    blob = neuralzip.compress(data, 1)
+    assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural_run": 1}
+    one_per_chunk = (STREAMS / "lstm384-v3-chunk-frames.nz").read_bytes()
+    assert len(blob) <= len(one_per_chunk) - 2 * 13
+    assert hashlib.sha256(blob).hexdigest()[:16] == "bd260636c9af4785"
+    assert neuralzip.decompress(blob) == data
+
+
+def test_streams_of_one_frame_per_chunk_still_decode():
+    """Written before neural runs existed (lstm384-v3, level 1): a frame per chunk, each with its own coder."""
+    import hashlib
+    blob = (STREAMS / "lstm384-v3-chunk-frames.nz").read_bytes()
+    assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural": 3}
+    data = neuralzip.decompress(blob)
+    assert hashlib.sha256(data).hexdigest()[:16] == "3ed3e7e093db0d87" and data == _prose(10000, 5)
+
+
+def test_a_run_that_crosses_a_4_mib_multiple_is_refused(monkeypatch, grouped_model):
+    from neuralzip.format import MAX_GROUP_BYTES, EndFrame, Frame, StreamHeader
+    model = zoo.load(grouped_model)
+    head = b"a" * (MAX_GROUP_BYTES - 4096)
+    blob = (StreamHeader(model.name, model.sha256, 4096).to_bytes()
+            + Frame(Method.STORED, len(head), len(head), zlib.crc32(head)).to_bytes() + head
+            + Frame(Method.NEURAL_RUN, 8192, 4, 0).to_bytes() + bytes(4) + EndFrame(len(head) + 8192, 2, 0).to_bytes())
+    monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
+    with pytest.raises(NeuralZipError, match="run crosses"):
+        NeuralZipDecompressor(model=grouped_model).decompress(blob)
+
+
+def test_a_run_counts_its_chunks_toward_a_span(monkeypatch, grouped_model):
+    from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
+    model = zoo.load(grouped_model)
+    blob = (StreamHeader(model.name, model.sha256, 1).to_bytes()
+            + Frame(Method.NEURAL_RUN, MAX_GROUP_FRAMES, 4, 0).to_bytes() + bytes(4)
+            + Frame(Method.NEURAL, 1, 0, 0).to_bytes())
+    monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
+    with pytest.raises(NeuralZipError, match="frames in"):
+        NeuralZipDecompressor(model=grouped_model).decompress(blob)
 
 
 def test_near_random_chunks_skip_the_model(monkeypatch):
@@ -323,7 +370,7 @@ def test_describe_reads_a_file_without_keeping_payloads(monkeypatch):
 
 
 def test_method_enum_is_stable():
-    assert [m.value for m in Method] == [0, 1, 2, 255]
+    assert [m.value for m in Method] == [0, 1, 2, 3, 255]
 
 
 def test_thread_count_gives_identical_streams():

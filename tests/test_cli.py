@@ -204,13 +204,13 @@ def test_list(nz_file, tmp_path, capsys, blob):
     assert nzip("-l", nz_file) == 0
     out = capsys.readouterr().out
     header, row = out.splitlines()
-    for word in ("compressed", "original", "ratio", "bits/byte", "model", "chunk", "stored/zstd/neural"):
+    for word in ("compressed", "original", "ratio", "bits/byte", "model", "chunk", "stored/zstd/neural/run"):
         assert word in header
     info = neuralzip.describe(blob)[0]
     assert row.split()[:2] == [str(len(blob)), str(len(TEXT))]
     assert f"{8 * len(blob) / len(TEXT):.3f}" in row
     assert info.model_name in row and str(info.chunk_size) in row and row.endswith(str(nz_file))
-    assert "/".join(str(info.frames[m]) for m in ("stored", "zstd", "neural")) in row
+    assert "/".join(str(info.frames[m]) for m in ("stored", "zstd", "neural", "neural_run")) in row
 
 
 def test_list_several_files_gives_totals(nz_file, tmp_path, capsys, blob):

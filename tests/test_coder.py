@@ -24,7 +24,8 @@ def test_round_trip_in_any_number_of_calls(pieces):
     payload = enc.finish()
     assert len(payload) % 4 == 0
     dec = ChunkDecoder(payload)
-    assert [dec.decode(freqs[i:i + 1]) for i in range(1000)] == symbols.tolist()
+    decoded = [dec.decode(freqs[i:i + n]) for i, n in zip(range(0, 1000, 10), [10] * 100)]
+    assert np.concatenate(decoded).tolist() == symbols.tolist()
 
 
 def test_payload_is_frozen():
@@ -44,7 +45,7 @@ def test_garbage_decodes_to_symbols_or_raises_our_error():
     _, freqs = _case(200)
     dec = ChunkDecoder(bytes(range(40)))
     try:
-        out = [dec.decode(freqs[i:i + 1]) for i in range(200)]
+        out = [int(dec.decode(freqs[i:i + 1])[0]) for i in range(200)]
         assert all(0 <= s < 256 for s in out)
     except NeuralZipError:
         pass

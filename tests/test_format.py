@@ -17,6 +17,7 @@ def test_header_golden_bytes():
 
 def test_frame_and_end_golden_bytes():
     assert Frame(Method.NEURAL, 300, 100, 0xDEADBEEF).to_bytes() == bytes.fromhex("02 2c010000 64000000 efbeadde")
+    assert Frame(Method.NEURAL_RUN, 8192, 100, 7).to_bytes() == bytes.fromhex("03 00200000 64000000 07000000")
     assert EndFrame(5, 1, 0x01020304).to_bytes() == bytes.fromhex("ff 0500000000000000 01000000 04030201")
 
 
@@ -56,3 +57,13 @@ def test_frames_parse_and_validate():
     assert parse_frame(big.to_bytes(), 0, HEADER)[0] == big
     with pytest.raises(NeuralZipError, match="method"):
         parse_frame(b"\x07" + raw[1:], 0, HEADER)
+
+
+def test_a_run_holds_at_most_4_mib_and_1024_chunks():
+    run = Frame(Method.NEURAL_RUN, 1 << 22, 100, 0)                           # 256 chunks of 16 KiB
+    assert parse_frame(run.to_bytes(), 0, HEADER)[0] == run
+    small = StreamHeader("m", SHA, 1024)
+    assert parse_frame(Frame(Method.NEURAL_RUN, 1 << 20, 100, 0).to_bytes(), 0, small)[0].size == 1 << 20
+    for header, size in ((HEADER, (1 << 22) + 1), (small, (1 << 20) + 1)):
+        with pytest.raises(NeuralZipError, match="frame size"):
+            parse_frame(Frame(Method.NEURAL_RUN, size, 100, 0).to_bytes(), 0, header)

@@ -79,6 +79,27 @@ def test_random_edits_and_appended_garbage(edits, tail):
     assert _outcome(bytes(blob) + tail) in (None, SMALL)
 
 
+RUN_TEXT = SMALL * 100            # two level-1 chunks in one group: one neural run
+RUN_STREAM = neuralzip.compress(RUN_TEXT, 1)
+
+
+def test_run_stream_is_one_run():
+    assert [f[0] for f in split(RUN_STREAM)[1]] == [Method.NEURAL_RUN]
+
+
+@pytest.mark.parametrize("bit", range(0, len(RUN_STREAM) * 8, 3 if SLOW else 61))
+def test_bit_flips_in_a_run_are_caught_or_harmless(bit):
+    blob = bytearray(RUN_STREAM)
+    blob[bit // 8] ^= 1 << (bit % 8)
+    assert _outcome(bytes(blob)) in (None, RUN_TEXT)
+
+
+@pytest.mark.parametrize("cut", range(0, len(RUN_STREAM), 1 if SLOW else 9))
+def test_truncated_runs_raise_eoferror(cut):
+    with pytest.raises(EOFError):
+        neuralzip.decompress(RUN_STREAM[:cut])
+
+
 # structure: frames swapped, duplicated, dropped; header fields edited with a correct CRC ---------------------
 
 MIXED = b"\x00" * 4096 + random.Random(2).randbytes(4096) + b"\x00" * 4096 + SMALL * 5   # zstd, stored, zstd, neural
