@@ -14,6 +14,11 @@ so a context seen often and always followed by the same byte predicts it strongl
 different bytes defers to the lower orders (as PPM's escape method C does), and an unseen one (n_k = 0) changes
 nothing. The divisions are integer, exactly as FORMAT.md "Context counts" gives them.
 
+A model may also count a word context (count_word): the word being read (its ASCII letters case-folded, and
+UTF-8's two-byte letters: é, ä, Greek, Cyrillic) with the word before it. It sees what follows "the" or "said
+Alice" wherever the line breaks and whatever the case, where byte contexts see only the last few bytes. It is
+blended first, below the orders, with betas of its own.
+
 How much to trust the counts depends on the file: a bibliography or a play repeats itself far more than the
 mixed held-out text a single set of betas is calibrated on. So the model's count_betas hold one or more sets
 (a_1, b_1, a_2, b_2, ...), and each group uses the set that would have coded its recent bytes shortest: per group
@@ -45,6 +50,7 @@ COST_DECAY = 6                   # each step keeps all but 1/64 of a group's run
 LOG2_TABLE = [(m ** (1 << COST_BITS)).bit_length() - 1 - (8 << COST_BITS) for m in range(256, 512)]
 _HASH_MULTIPLIER = 0x5BD1E995    # MurmurHash2's, below 2**31 so that a 32-bit value times it fits in int64
 _ORDER_SALT = 0x9E3779B1
+_WORD_SALT = _ORDER_SALT ^ 0xFF    # the word context's, distinct from every order's
 WAYS = 4                         # rows a context may sit in
 
 
@@ -67,7 +73,7 @@ class ContextCounts:
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, betas: tuple, table_bits: int,
-                 start_token: int, device: torch.device):
+                 start_token: int, device: torch.device, word: bool = False):
         long = dict(dtype=torch.int64, device=device)
         batch = len(groups)
         self.table_bits = table_bits
@@ -82,17 +88,19 @@ class ContextCounts:
         self.kinds = _zeros(rows + 2, torch.int64, device)          # and how many of them are not 0
         self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
         self._ways = torch.arange(WAYS, **long)
-        self.betas = torch.tensor(betas, **long).view(-1, len(orders), 2)                      # (J, K, 2)
+        self.betas = torch.tensor(betas, **long).view(-1, len(orders) + word, 2)               # (J, K, 2)
         self.cost = torch.zeros(len(label), len(self.betas), **long)    # (G, J) running code length per set
         self.log2_table = torch.tensor(LOG2_TABLE, **long)
         self.powers = 1 << torch.arange(1, 31, **long)                  # (30,) to find a value's top bit
         # per order, per 4-byte word of the context (newest first): the mask of the bytes that order reads
-        words = -(-orders[-1] // 4)
+        words = max(-(-orders[-1] // 4), 1 + word)
         self.masks = torch.tensor([[(1 << 8 * min(max(k - 4 * w, 0), 4)) - 1 for w in range(words)]
                                    for k in orders], **long)                                  # (K, W)
-        self.salts = torch.tensor([_ORDER_SALT ^ k for k in orders], **long)                   # (K,)
+        self.salts = torch.tensor([_WORD_SALT] * word + [_ORDER_SALT ^ k for k in orders], **long)   # (K,)
         self.words = torch.zeros(batch, words, **long)                                        # (B, W)
         self.words[:, 0] = start_token
+        # the word context's words: hashes of the word being read (0 between words), of the word before it, 0...
+        self.word = torch.zeros(batch, words, **long) if word else None                       # (B, W)
         self._locate()
 
     def _locate(self) -> None:
@@ -101,6 +109,8 @@ class ContextCounts:
         A context may sit in any of the WAYS rows of its bucket; one not found there takes the bucket's row of
         fewest counts (the first such), so that frequent contexts stay and one-off ones make room."""
         words = self.words[:, None, :] & self.masks                                           # (B, K, W)
+        if self.word is not None:                                                             # first
+            words = torch.cat([self.word[:, None], words], 1)
         h = self.salts.expand(words.shape[:2])
         for w in range(words.shape[2]):
             h = ((h ^ words[:, :, w]) * _HASH_MULTIPLIER) & 0xFFFFFFFF
@@ -194,4 +204,22 @@ class ContextCounts:
         self.totals.index_add_(0, cells >> 8, after - before)
         self.kinds.index_add_(0, cells >> 8, (before == 0).long())
         self.words = torch.cat([symbols[:, None], self.words[:, :-1] >> 24], 1) | ((self.words << 8) & 0xFFFFFFFF)
+        if self.word is not None:
+            self._read_word(symbols)
         self._locate()
+
+    def _read_word(self, symbols: torch.Tensor) -> None:
+        """Letters extend the current word's hash; any other byte ends the word, which becomes the previous one.
+        Letters are ASCII ones, case-folded, and the bytes of UTF-8's two-byte characters (Latin, Greek,
+        Cyrillic... letters: a lead byte 0xC0-0xDF, and a continuation byte 0x80-0xBF inside a word), but not
+        those of longer ones (0xE0 up: punctuation such as quotes and dashes, symbols, and scripts that do not
+        put spaces between words)."""
+        folded = symbols | 0x20
+        in_word = self.word[:, 0] != 0
+        letter = (((folded >= 97) & (folded <= 122)) | ((symbols >= 0xC0) & (symbols < 0xE0))
+                  | ((symbols >= 0x80) & (symbols < 0xC0) & in_word))
+        current, previous = self.word[:, 0], self.word[:, 1]
+        grown = ((current ^ torch.where(symbols >= 128, symbols, folded)) * _HASH_MULTIPLIER
+                 & 0xFFFFFFFF) | 1                                          # never 0: 0 is "between words"
+        self.word[:, 1] = torch.where(letter | ~in_word, previous, current)
+        self.word[:, 0] = torch.where(letter, grown, 0)

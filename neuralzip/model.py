@@ -42,6 +42,8 @@ class ModelConfig:
     count_betas: tuple = ()      # per order (a, b): what the lower orders predicted weighs a per distinct byte
                                  # seen after the context, plus b, in half observations
     count_table_bits: int = 0    # 2**bits rows (256 byte counts each) per group, all orders together
+    count_word: int = 0          # 1: a word context too (the word so far and the one before), blended first, with
+                                 # its own betas ahead of the orders'
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

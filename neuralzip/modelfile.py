@@ -32,13 +32,19 @@ class ModelFile:
     sha256: bytes            # of the file's bytes
 
 
+# config fields added after models were shipped: written only when set, so that a model made before one existed
+# rebuilds to the same bytes (and the same SHA-256, its identity in every stream)
+_LATER_FIELDS = {"count_word"}
+
+
 def dump(name: str, config: ModelConfig, tensors: dict[str, torch.Tensor], description: str = "") -> bytes:
     if not name or len(name.encode()) > 255:
         raise ValueError("a model name must be 1 to 255 bytes of UTF-8")
     index = [{"name": k, "dtype": str(tensors[k].dtype).removeprefix("torch."), "shape": list(tensors[k].shape)}
              for k in TENSOR_SPECS]
-    header = json.dumps({"name": name, "description": description, "config": dataclasses.asdict(config),
-                         "tensors": index}, sort_keys=True).encode()
+    fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in _LATER_FIELDS or v}
+    header = json.dumps({"name": name, "description": description, "config": fields, "tensors": index},
+                        sort_keys=True).encode()
     body = b"".join(tensors[k].contiguous().numpy().astype(tensors[k].numpy().dtype.newbyteorder("<")).tobytes()
                     for k in TENSOR_SPECS)
     return MAGIC + struct.pack("<I", len(header)) + header + body

@@ -170,15 +170,17 @@ class Predictor:
                                     model.device, c.match_local_bits)
         if c.count_orders:
             orders, betas = list(c.count_orders), list(c.count_betas)
+            contexts = len(orders) + (c.count_word == 1)
             if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0]
-                    and orders[-1] <= MAX_ORDER and betas and len(betas) % (2 * len(orders)) == 0
-                    and len(betas) <= 2 * len(orders) * MAX_BETA_SETS and min(betas) >= 0
-                    and min(betas[1::2]) >= 1 and 8 <= c.count_table_bits <= 24):
+                    and orders[-1] <= MAX_ORDER and c.count_word in (0, 1) and betas
+                    and len(betas) % (2 * contexts) == 0 and len(betas) <= 2 * contexts * MAX_BETA_SETS
+                    and min(betas) >= 0 and min(betas[1::2]) >= 1 and 8 <= c.count_table_bits <= 24):
                 raise ValueError(f"context counts need match groups, ascending orders from 1 to {MAX_ORDER}, "
-                                 f"1 to {MAX_BETA_SETS} sets of two betas per order (the second positive) and "
+                                 "count_word 0 or 1, "
+                                 f"1 to {MAX_BETA_SETS} sets of two betas per context (the second positive) and "
                                  "count_table_bits from 8 to 24")
             self.counts = ContextCounts(groups, lengths, orders, betas, c.count_table_bits, c.start_token,
-                                        model.device)
+                                        model.device, word=c.count_word == 1)
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""

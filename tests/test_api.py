@@ -389,7 +389,8 @@ def test_thread_count_gives_identical_streams():
 
 
 @pytest.mark.parametrize("model, level, digest", [
-    (None, None, "6e994e47f25cb16a"),           # the default, lstm384-v5: six orders of counts, 27 sets of betas
+    (None, None, "c450c57d0dc5ad3f"),           # the default, lstm384-v6: lstm384-v5's counts and a word context
+    ("lstm384-v5", 6, "6e994e47f25cb16a"),      # the fifth default: six orders of counts, 27 sets of betas
     ("lstm384-v4", 7, "a182bfe67c389f7b"),      # the fourth default (and levels 3-4): lstm384-v3 and counts
     ("lstm384-v3", 8, "88035be4502d966d"),      # the third default (and levels 1-2): a grouped match model
     ("lstm384-v2", 8, "b283a672f93115a4"),      # the second default, a match model per chunk

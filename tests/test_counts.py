@@ -1,5 +1,5 @@
 """Context counts (neuralzip.counts): exact counts, batch independence, the blend, the choice among sets of betas,
-and lstm384-v4's and lstm384-v5's frequencies frozen."""
+and lstm384-v4's, lstm384-v5's and lstm384-v6's frequencies frozen."""
 
 import dataclasses
 import hashlib
@@ -43,6 +43,38 @@ def _exact(rows: list[bytes], order: int, stream: int, t: int) -> Counter:
     want = context(stream, t)
     return Counter(rows[r][i] for r in range(len(rows)) for i in range(min(t, len(rows[r])))
                    if context(r, i) == want)
+
+
+WORDS = ("Der Bär sah den BÄR; der bär lief. "
+         "The cat saw “THE Cat”—the cat ran… 猫が走った.\n" * 3).encode()
+
+
+def _word_key(row: bytes, i: int) -> tuple[bytes, bytes]:
+    """The word context before byte i, by hand: the word being read (ASCII letters case-folded, and UTF-8's
+    two-byte characters) and the last word completed before it."""
+    words, current = [b""], b""
+    for x in row[:i]:
+        if 97 <= (x | 0x20) <= 122 or 0xC0 <= x < 0xE0 or (0x80 <= x < 0xC0 and current):
+            current += bytes([x if x >= 128 else x | 0x20])
+        elif current:
+            words.append(current)
+            current = b""
+    return current, words[-1]
+
+
+def test_the_word_context_counts_what_followed_the_same_two_words():
+    rows = [WORDS, WORDS[50:], b"x"]
+    steps = max(map(len, rows))
+    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
+    cc = ContextCounts([0, 0, 0], [len(r) for r in rows], ORDERS, (0, 1) * 4, 16, 10, torch.device("cpu"), word=True)
+    for t in range(steps):
+        seen = cc.lookup()[0][:, 0].long()                  # the word context comes first
+        for b, row in enumerate(rows):
+            if t < len(row):
+                want = Counter(rows[r][i] for r in range(3) for i in range(min(t, len(rows[r])))
+                               if _word_key(rows[r], i) == _word_key(row, t))
+                assert {x: int(seen[b, x]) for x in range(256) if seen[b, x]} == want, (b, t)
+        cc.update(t, tokens[:, t])
 
 
 def test_counts_are_what_followed_each_context_in_the_group():
@@ -148,10 +180,10 @@ def _trace(model: LSTMModel, rows: list[bytes], groups: list[int]) -> torch.Tens
     return torch.stack(out)
 
 
-def test_the_default_model_counts_six_orders_with_27_sets_of_betas():
+def test_the_default_model_counts_words_and_six_orders_with_27_sets_of_betas():
     c = zoo.load(zoo.DEFAULT_MODEL).config
-    assert zoo.DEFAULT_MODEL == "lstm384-v5" and c.count_orders == (2, 3, 4, 6, 8, 12) and c.match_group_bytes
-    assert len(c.count_betas) == 27 * 12
+    assert zoo.DEFAULT_MODEL == "lstm384-v6" and c.count_orders == (2, 3, 4, 6, 8, 12) and c.match_group_bytes
+    assert c.count_word == 1 and len(c.count_betas) == 27 * 14
 
 
 @pytest.mark.parametrize("name", ["lstm384-v4", "lstm384-v5"])
@@ -176,16 +208,18 @@ def test_counts_make_repeats_cheaper():
 @pytest.mark.parametrize("config", [dict(count_orders=(8, 4)), dict(count_orders=(4, 8, 17)),
                                     dict(count_betas=(1, 1)), dict(count_betas=(1, 0) * 3),
                                     dict(count_betas=(1, 1) * 3 * 65),
-                                    dict(count_table_bits=30), dict(match_group_bytes=0, match_local_bits=0)])
+                                    dict(count_table_bits=30), dict(match_group_bytes=0, match_local_bits=0),
+                                    dict(count_word=2), dict(count_word=1)])        # (the last: 2 betas too few)
 def test_bad_count_settings_are_refused(config):
     with pytest.raises(ValueError, match="context counts"):
         Predictor(_model(**config), 1, 10)
 
 
-@pytest.mark.parametrize("name, digest", [("lstm384-v4", "d9fbe30dbff46a1c"), ("lstm384-v5", "7275fe7c1903d1b9")])
+@pytest.mark.parametrize("name, digest", [("lstm384-v4", "d9fbe30dbff46a1c"), ("lstm384-v5", "7275fe7c1903d1b9"),
+                                          ("lstm384-v6", "964d17b047d4b1a3")])
 def test_golden_frequencies(name, digest):
     """Context counts, frozen (FORMAT.md "Context counts"): a change here changes every stream made with
-    lstm384-v4 (one set of betas) or lstm384-v5 (27)."""
+    lstm384-v4 (one set of betas), lstm384-v5 (27) or lstm384-v6 (27, and a word context)."""
     f = _trace(_model(name), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
     assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == digest
 

@@ -90,4 +90,15 @@ def test_model_rejects_wrong_tensors():
         LSTMModel(mf.config, bad)
 
 
+
+@pytest.mark.parametrize("name", ["lstm384-v4", "lstm384-v5", "lstm384-v6"])
+def test_a_model_file_dumps_back_to_its_own_bytes(name):
+    """Its SHA-256 is its identity in every stream: a config field added later (count_word) must not change the
+    bytes of a model made before it, so that its card's command still rebuilds it."""
+    from neuralzip import modelfile
+    raw = (zoo.MODELS_DIR / f"{name}{zoo.MODEL_SUFFIX}").read_bytes()
+    m = modelfile.load(raw)
+    assert modelfile.dump(m.name, m.config, m.tensors, m.description) == raw
+
+
 GOLDEN_FREQUENCIES = "e8562950e7f6df1b"

@@ -1,13 +1,14 @@
 """Calibrate context counts: the sets of betas, chosen for the smallest code length on held-out text.
 
-    python -m neuralzip.train.count_betas MODEL DATA... -o OUT.nzm --name NAME [--orders 4,8,12]
-        [--table-bits 18] [--bytes 1048576] [--piece BYTES] [--chunk 16384] [--grid A;A;...]...
+    python -m neuralzip.train.count_betas MODEL DATA... -o OUT.nzm --name NAME [--orders 4,8,12] [--word]
+        [--table-bits 18] [--bytes 1048576] [--piece BYTES] [--spread] [--chunk 16384] [--grid A;A;...]...
 
-Runs MODEL (which must have match groups) with context counts of the given orders (neuralzip.counts) over the
-first --bytes of DATA, cut into inputs of --piece bytes (default: one input) and each input into chunks run in
-one lockstep batch as the engine would group them, and records at every position the probability of the actual
-byte before the counts, and per order the context's count, its number of distinct bytes and the count of the
-actual byte. The counts do not depend on the betas, and the blended probability of the actual byte needs only
+Runs MODEL (which must have match groups) with context counts of the given orders (neuralzip.counts) over the first
+--bytes of DATA (with --spread, inputs of --piece bytes from evenly spaced places in it), cut into inputs of --piece
+bytes (default: one input) and each input into chunks run in one lockstep batch as the engine would group them, and
+records at every position the probability of the actual byte before the counts, and per order the context's count,
+its number of distinct bytes and the count of the actual byte (with --word, the word context's first: see
+neuralzip.counts). The counts do not depend on the betas, and the blended probability of the actual byte needs only
 these, so the betas are then chosen offline and written with MODEL's network as OUT:
 
 - without --grid, one set (a_k, b_k), each searched in turn over a grid of powers of two and their halves, three
@@ -52,12 +53,13 @@ def record(config: ModelConfig, tensors: dict, data: bytes, chunk: int = 16384) 
     """data as one input. config: a model config with match groups and context counts (their betas do not
     matter here); the counts run beside a predictor without them, since they never change what it says."""
     tokens, lengths = chunk_tokens(data, chunk)
-    B, T, K = *tokens.shape, len(config.count_orders)
-    plain = dataclasses.replace(config, count_orders=(), count_betas=(), count_table_bits=0)
+    B, T, K = *tokens.shape, len(config.count_orders) + config.count_word
+    plain = dataclasses.replace(config, count_orders=(), count_betas=(), count_table_bits=0, count_word=0)
     p = chunk_predictor(LSTMModel(plain, tensors), lengths, chunk)
     groups = chunk_groups([b * chunk for b in range(B)], config.match_group_bytes)
     counts = ContextCounts(groups, lengths.tolist(), config.count_orders, config.count_betas,
-                           config.count_table_bits, config.start_token, torch.device("cpu"))
+                           config.count_table_bits, config.start_token, torch.device("cpu"),
+                           word=config.count_word == 1)
     # filled in place: a list of small tensors per step fragments the heap to gigabytes over millions of steps
     prob = torch.zeros(B, T, dtype=torch.float64)
     n, u, c = (torch.zeros(B, T, K, dtype=torch.int32) for _ in range(3))
@@ -138,20 +140,28 @@ if __name__ == "__main__":
     ap.add_argument("-o", "--out", type=Path, required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--orders", default="4,8,12")
+    ap.add_argument("--word", action="store_true", help="a word context too, blended first (its betas first)")
     ap.add_argument("--table-bits", type=int, default=18)
     ap.add_argument("--bytes", type=int, default=1 << 20)
     ap.add_argument("--piece", type=int, default=0, help="bytes per input (default: all --bytes as one)")
+    ap.add_argument("--spread", action="store_true",
+                    help="take the --piece inputs from evenly spaced places in DATA, not from its start")
     ap.add_argument("--chunk", type=int, default=16384)
     ap.add_argument("--grid", action="append", default=[])
     ap.add_argument("--description", default="")
     a = ap.parse_args()
     base = zoo.load(a.model)
     orders = tuple(int(k) for k in a.orders.split(","))
-    grids = {spec: grid_sets(spec, len(orders)) for spec in a.grid}
-    config = dataclasses.replace(base.config, count_orders=orders, count_betas=(0, 1) * len(orders),
-                                 count_table_bits=a.table_bits)
-    data = b"".join(f.read_bytes() for f in a.data)[:a.bytes]
-    piece = a.piece or len(data)
+    contexts = len(orders) + a.word
+    grids = {spec: grid_sets(spec, contexts) for spec in a.grid}
+    config = dataclasses.replace(base.config, count_orders=orders, count_betas=(0, 1) * contexts,
+                                 count_table_bits=a.table_bits, count_word=int(a.word))
+    data = b"".join(f.read_bytes() for f in a.data)
+    piece = a.piece or min(a.bytes, len(data))
+    if a.spread:           # a.bytes // piece inputs, the k-th from k / inputs of the way through DATA
+        inputs = max(a.bytes // piece, 1)
+        data = b"".join(data[k * len(data) // inputs:][:piece] for k in range(inputs))
+    data = data[:a.bytes]
     recordings = [record(config, base.tensors, data[i:i + piece], a.chunk) for i in range(0, len(data), piece)]
     per_byte = lambda sets: code_length(recordings, sets) / len(data)
     print(f"without counts {per_byte([[]]):.4f} bpb on {len(data)} bytes in {len(recordings)} inputs")
