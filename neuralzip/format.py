@@ -121,7 +121,8 @@ def parse_frame(buf, pos: int, header: StreamHeader) -> tuple[Frame | EndFrame, 
         return None
     method, size, payload_size, crc = _FRAME.unpack_from(buf, pos)
     if method not in (Method.STORED, Method.ZSTD, Method.NEURAL, Method.NEURAL_RUN):
-        raise NeuralZipError(f"damaged stream: unknown frame method {method}")
+        raise NeuralZipError(f"damaged stream: unknown frame method {method} (or one from a newer neuralzip: "
+                             "upgrade neuralzip to read it)")
     limit = {Method.STORED: max(header.chunk_size, MAX_STORED_SIZE),       # stored frames may join chunks
              Method.NEURAL_RUN: min(MAX_GROUP_BYTES, header.chunk_size * MAX_GROUP_FRAMES),
              }.get(method, header.chunk_size)
