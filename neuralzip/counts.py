@@ -214,11 +214,11 @@ class ContextCounts:
         Cyrillic... letters: a lead byte 0xC0-0xDF, and a continuation byte 0x80-0xBF inside a word), but not
         those of longer ones (0xE0 up: punctuation such as quotes and dashes, symbols, and scripts that do not
         put spaces between words)."""
+        current, previous = self.word[:, 0], self.word[:, 1]
+        in_word = current != 0
         folded = symbols | 0x20
-        in_word = self.word[:, 0] != 0
         letter = (((folded >= 97) & (folded <= 122)) | ((symbols >= 0xC0) & (symbols < 0xE0))
                   | ((symbols >= 0x80) & (symbols < 0xC0) & in_word))
-        current, previous = self.word[:, 0], self.word[:, 1]
         grown = ((current ^ torch.where(symbols >= 128, symbols, folded)) * _HASH_MULTIPLIER
                  & 0xFFFFFFFF) | 1                                          # never 0: 0 is "between words"
         self.word[:, 1] = torch.where(letter | ~in_word, previous, current)

@@ -36,7 +36,7 @@ class Encoded(NamedTuple):
     coded together by one coder, their symbols in lockstep order (step by step, each chunk that has a byte at
     that step, in the batch's order), which saves a frame header and a coder flush per chunk."""
     alone: list[bytes]
-    together: dict[int, bytes]
+    together: list[tuple[list[int], bytes]]     # (the group's chunks, by index in the batch, and their payload)
 
 
 def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> Encoded:
@@ -51,7 +51,7 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
     members = {}
     for b, g in enumerate(groups):
         members.setdefault(g, []).append(b)
-    runs = {g: (np.array(rows), ChunkEncoder()) for g, rows in members.items() if len(rows) > 1}
+    runs = [(np.array(rows), ChunkEncoder()) for rows in members.values() if len(rows) > 1]
     predictor = Predictor(model, len(chunks), steps, groups, lengths.tolist())
     # steps per window: bounded in memory whatever the batch (16 MiB of frequencies), at least 8 per transfer
     window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
@@ -61,18 +61,18 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
         predictor.advance(symbols_dev[:, t].long())
         if len(window) == window_steps or t == steps - 1:
             start = t + 1 - len(window)
-            freqs = torch.stack(window, dim=1).cpu().numpy()                               # (B, W, V)
+            freqs = torch.stack(window, dim=1).cpu().numpy().astype(np.float64)            # (B, W, V)
             for b, enc in enumerate(encoders):
                 n = min(lengths[b] - start, len(window))
                 if n > 0:
-                    enc.encode(symbols[b, start:start + n].astype(np.int32), freqs[b, :n].astype(np.float64))
-            for rows, enc in runs.values():
+                    enc.encode(symbols[b, start:start + n].astype(np.int32), freqs[b, :n])
+            for rows, enc in runs:
                 live = (start + np.arange(len(window)))[:, None] < lengths[rows][None, :]   # (W, R)
                 if live.any():
                     enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32),
-                               freqs[rows].transpose(1, 0, 2)[live].astype(np.float64))
+                               freqs[rows].transpose(1, 0, 2)[live])
             window = []
-    return Encoded([enc.finish() for enc in encoders], {g: enc.finish() for g, (_, enc) in runs.items()})
+    return Encoded([enc.finish() for enc in encoders], [(rows.tolist(), enc.finish()) for rows, enc in runs])
 
 
 def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], lengths: list[int],
@@ -120,7 +120,7 @@ def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> 
     noise = [looks_random(c) for c in chunks]
     modelled = [i for i, r in enumerate(noise) if not r]
     groups = chunk_groups([offsets[i] for i in modelled], model.config.match_group_bytes)
-    encoded = neural_encode(model, [chunks[i] for i in modelled], groups) if modelled else Encoded([], {})
+    encoded = neural_encode(model, [chunks[i] for i in modelled], groups) if modelled else Encoded([], [])
     neural = dict(zip(modelled, encoded.alone))
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     single = []
@@ -133,18 +133,16 @@ def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> 
             if len(payload) < len(best[1]):
                 best = (method, payload, 1)
         single.append(best)
-    if not model.config.match_group_bytes:      # a group is one chunk: nothing to run together
-        return single
-    group_of, members = dict(zip(modelled, groups)), {}
-    for i, g in group_of.items():
-        members.setdefault(g, []).append(i)
+    runs = {}                                   # first chunk -> the group's chunks and their run's payload
+    for rows, payload in encoded.together:
+        run = [modelled[r] for r in rows]
+        if run[-1] == run[0] + len(run) - 1:    # one after another: no near-random chunk between them
+            runs[run[0]] = run, payload
     result, i = [], 0
     while i < len(chunks):
-        g = group_of.get(i)
-        run = members.get(g, [])
-        if (g in encoded.together and run[0] == i and run[-1] == i + len(run) - 1
-                and len(encoded.together[g]) < sum(len(single[j][1]) + FRAME_BYTES for j in run) - FRAME_BYTES):
-            result.append((Method.NEURAL_RUN, encoded.together[g], len(run)))
+        run, payload = runs.get(i, ((), b""))
+        if run and len(payload) < sum(len(single[j][1]) + FRAME_BYTES for j in run) - FRAME_BYTES:
+            result.append((Method.NEURAL_RUN, payload, len(run)))
             i += len(run)
         else:
             result.append(single[i])

@@ -166,9 +166,11 @@ if __name__ == "__main__":
     per_byte = lambda sets: code_length(recordings, sets) / len(data)
     print(f"without counts {per_byte([[]]):.4f} bpb on {len(data)} bytes in {len(recordings)} inputs")
     if grids:
+        measured = {}                            # spec -> bpb, each grid's (slow) estimate made once
         for spec, sets in grids.items():
-            print(f"grid {spec}: {len(sets)} sets, {per_byte(sets):.4f} bpb", flush=True)
-        sets = min(grids.values(), key=per_byte)
+            measured[spec] = per_byte(sets)
+            print(f"grid {spec}: {len(sets)} sets, {measured[spec]:.4f} bpb", flush=True)
+        sets = grids[min(measured, key=measured.get)]
     else:
         sets = [search(recordings)]
         print(f"betas {sets[0]}: {per_byte(sets):.4f} bpb")
