@@ -44,6 +44,11 @@ class ModelConfig:
     count_table_bits: int = 0    # 2**bits rows (256 byte counts each) per group, all orders together
     count_word: int = 0          # 1: a word context too (the word so far and the one before), blended first, with
                                  # its own betas ahead of the orders'
+    apm_orders: tuple = ()       # adaptive probability maps (neuralzip.apm) on the last k bytes for these k
+                                 # (1 to 3, ascending), after the counts; () for none. Shared by match groups
+    apm_table_bits: int = 0      # rows per map of order 2 or 3 (hashed): 2**bits
+    apm_limit: int = 0           # a map's point learns at 1 / (hits + 1.5), its hits counted up to this
+    apm_share: int = 0           # sixteenths of each node's probability that come from the maps
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

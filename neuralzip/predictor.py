@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import torch
 
+from .apm import AdaptiveProbabilityMaps
 from .counts import MAX_BETA_SETS, MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
 from .model import LSTMModel
@@ -153,7 +154,7 @@ class Predictor:
         self.model, self.t = model, 0
         self.state, self.prev = model.initial_state(batch), model.start_tokens(batch)
         c = model.config
-        self.match = self.counts = None
+        self.match = self.counts = self.apm = None
         groups = list(range(batch)) if groups is None else list(groups)
         lengths = [steps] * batch if lengths is None else list(lengths)
         if c.match_context:
@@ -181,6 +182,16 @@ class Predictor:
                                  "count_table_bits from 8 to 24")
             self.counts = ContextCounts(groups, lengths, orders, betas, c.count_table_bits, c.start_token,
                                         model.device, word=c.count_word == 1)
+        if c.apm_orders:
+            orders = list(c.apm_orders)
+            if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0] and orders[-1] <= 3
+                    and (orders[-1] == 1 or 8 <= c.apm_table_bits <= 24) and 1 <= c.apm_limit <= 1023
+                    and 0 <= c.apm_share <= 16):
+                raise ValueError("adaptive probability maps need match groups, ascending orders from 1 to 3, "
+                                 "apm_table_bits from 8 to 24 for orders above 1, apm_limit from 1 to 1023 and "
+                                 "apm_share from 0 to 16")
+            self.apm = AdaptiveProbabilityMaps(groups, lengths, orders, c.apm_table_bits, c.apm_limit,
+                                               c.apm_share, c.start_token, model.device)
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""
@@ -188,7 +199,9 @@ class Predictor:
         f = self.model.frequencies(self.state)
         if self.match is not None:
             f = self.match.mix(f)
-        return self.counts.mix(f) if self.counts is not None else f
+        if self.counts is not None:
+            f = self.counts.mix(f)
+        return self.apm.mix(f) if self.apm is not None else f
 
     def advance(self, symbols: torch.Tensor) -> None:
         """symbols (B,) int64 on the model's device: the byte each stream actually had."""
@@ -196,5 +209,7 @@ class Predictor:
             self.match.update(self.t, symbols)
         if self.counts is not None:
             self.counts.update(self.t, symbols)
+        if self.apm is not None:
+            self.apm.update(self.t, symbols)
         self.prev = symbols
         self.t += 1

@@ -1,0 +1,39 @@
+"""Give a model adaptive probability maps (neuralzip.apm): the same network, match model and counts, in a new model
+file with the maps' settings. The maps learn everything from the file being compressed, so nothing here is
+calibrated; the settings were chosen on the development split (neuralzip/models/CHOICES.md "Secondary
+estimation")."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .. import modelfile
+
+
+def with_maps(model: modelfile.ModelFile, orders: tuple, table_bits: int, limit: int, share: int, name: str,
+              description: str = "") -> bytes:
+    config = dataclasses.replace(model.config, apm_orders=tuple(orders), apm_table_bits=table_bits,
+                                 apm_limit=limit, apm_share=share)
+    return modelfile.dump(name, config, model.tensors, description)
+
+
+if __name__ == "__main__":
+    import argparse
+    import hashlib
+    from pathlib import Path
+
+    from .. import zoo
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("model", help="an embedded model's name or a model file")
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--orders", default="1,2", help="context lengths of the maps, ascending (1 to 3)")
+    p.add_argument("--table-bits", type=int, default=16, help="rows per map above order 1: 2**bits")
+    p.add_argument("--limit", type=int, default=128, help="a point's hits are counted up to this")
+    p.add_argument("--share", type=int, default=12, help="sixteenths of each decision that come from the maps")
+    p.add_argument("--description", default="")
+    a = p.parse_args()
+    data = with_maps(zoo.load(a.model), tuple(int(k) for k in a.orders.split(",")), a.table_bits, a.limit,
+                     a.share, a.name, a.description)
+    a.out.write_bytes(data)
+    print(f"{a.out}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
