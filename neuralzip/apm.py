@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from .counts import _zeros
+from .counts import _zeros, next_word
 
 PROB_BITS = 12                   # node probabilities in, 1 ... 4095
 POINTS = 33                      # per row: stretch -2048, -1920, ..., 2048 (in 256ths of a nat)
@@ -73,22 +73,23 @@ class AdaptiveProbabilityMaps:
     """The maps of the given orders for a batch of streams, per group (see the module docstring).
 
     groups: (B,) each stream's group; lengths: (B,) each stream's length (a finished stream never writes);
-    orders: context lengths in bytes, each 1 to 3; table_bits: rows per order above 1 (order 1 has one row per
-    (byte, node), 65,280); limit: a point's hit count stops growing here; share: sixteenths of the new probability
+    orders: context lengths in bytes, each 1 to 3; word: a map on the word being read too (its hash as the
+    counts' word context reads it, neuralzip.counts.next_word); table_bits: rows per map but order 1's (which has
+    one row per (byte, node), 65,280); limit: a point's hit count stops growing here; share: sixteenths of the new probability
     that come from the maps; start_token: the byte every stream is read as following.
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, table_bits: int, limit: int,
-                 share: int, start_token: int, device: torch.device):
+                 share: int, start_token: int, device: torch.device, word: bool = False):
         long = dict(dtype=torch.int64, device=device)
-        self.orders, self.limit, self.share = tuple(orders), limit, share
+        self.orders, self.limit, self.share = tuple(orders) + ("word",) * word, limit, share
         self.lengths = torch.tensor(lengths, **long)                                          # (B,)
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
         group = torch.tensor([label[g] for g in groups], **long)
         # per group, per order, its rows: 256 x 255 for order 1, 2**table_bits above
-        sizes = [256 * 255 if k == 1 else 1 << table_bits for k in self.orders]
+        sizes = [256 * 255 if k == 1 else 1 << table_bits for k in self.orders]                 # the word's: hashed
         self.table_bits = table_bits
-        self.order_base = torch.tensor([sum(sizes[:i]) for i in range(len(sizes))], **long)   # (A,)
+        self.order_base = [sum(sizes[:i]) for i in range(len(sizes))]   # where each order's rows begin
         rows = sum(sizes)
         self.group_base = group * rows                                                        # (B,)
         # each point as its difference from its starting probability (so a new table is all zeros), and its
@@ -103,6 +104,7 @@ class AdaptiveProbabilityMaps:
         start = self.initial[lo.clamp(max=POINTS - 2)], self.initial[(lo + 1).clamp(max=POINTS - 1)]
         self.start_map = (start[0] * (128 - w) + start[1] * w) >> 7
         self.history = torch.full((len(groups),), start_token * 0x01010101, **long)          # last 4 bytes
+        self.word = torch.zeros(len(groups), **long)                                          # as the counts'
         self.nodes = torch.arange(255, **long)
         depth = torch.arange(8, **long)
         self.path_base = (1 << depth) - 1                                                     # (8,)
@@ -123,8 +125,9 @@ class AdaptiveProbabilityMaps:
         lo, w = pos >> 7, pos & 127
         # the maps are linear in their points: interpolate the sum of the orders' differences from the start
         at = []
-        for k, base in zip(self.orders, self.order_base.tolist()):
-            key = (self.history[:, None] & ((1 << 8 * k) - 1)) * 255 + self.nodes             # (B, 255) < 2**32
+        for k, base in zip(self.orders, self.order_base):
+            context = self.word & 0xFFFFFF if k == "word" else self.history & ((1 << 8 * k) - 1)
+            key = context[:, None] * 255 + self.nodes                                         # (B, 255) < 2**32
             row = key if k == 1 else ((key * _HASH_MULTIPLIER) & 0xFFFFFFFF) >> (32 - self.table_bits)
             at.append((row + (self.group_base[:, None] + base)) * POINTS + lo)
         at = torch.stack(at, 1)                                                               # (B, A, 255)
@@ -139,7 +142,6 @@ class AdaptiveProbabilityMaps:
         for d in range(8):                              # split every node's share between its halves
             one = (f * final[:, (1 << d) - 1:(2 << d) - 1]) >> 16                             # (B, 2**d)
             f = torch.stack([f - one, one], 2).view(B, 2 << d)
-        self._final = final
         return f.add_(1)
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
@@ -162,3 +164,4 @@ class AdaptiveProbabilityMaps:
         self.points.index_add_(0, cells, step.int())
         self.hits.index_copy_(0, cells, (seen + weight).clamp_(max=self.limit << 7).int())
         self.history = ((self.history << 8) | symbols) & 0xFFFFFFFF
+        self.word = next_word(self.word, symbols)

@@ -209,17 +209,22 @@ class ContextCounts:
         self._locate()
 
     def _read_word(self, symbols: torch.Tensor) -> None:
-        """Letters extend the current word's hash; any other byte ends the word, which becomes the previous one.
-        Letters are ASCII ones, case-folded, and the bytes of UTF-8's two-byte characters (Latin, Greek,
-        Cyrillic... letters: a lead byte 0xC0-0xDF, and a continuation byte 0x80-0xBF inside a word), but not
-        those of longer ones (0xE0 up: punctuation such as quotes and dashes, symbols, and scripts that do not
-        put spaces between words)."""
+        """The current word grows by a letter, or ends and becomes the previous one (see next_word)."""
         current, previous = self.word[:, 0], self.word[:, 1]
-        in_word = current != 0
-        folded = symbols | 0x20
-        letter = (((folded >= 97) & (folded <= 122)) | ((symbols >= 0xC0) & (symbols < 0xE0))
-                  | ((symbols >= 0x80) & (symbols < 0xC0) & in_word))
-        grown = ((current ^ torch.where(symbols >= 128, symbols, folded)) * _HASH_MULTIPLIER
-                 & 0xFFFFFFFF) | 1                                          # never 0: 0 is "between words"
-        self.word[:, 1] = torch.where(letter | ~in_word, previous, current)
-        self.word[:, 0] = torch.where(letter, grown, 0)
+        grown = next_word(current, symbols)
+        self.word[:, 1] = torch.where((grown != 0) | (current == 0), previous, current)
+        self.word[:, 0] = grown
+
+
+def next_word(current: torch.Tensor, symbols: torch.Tensor) -> torch.Tensor:
+    """The hash of the word being read (0 between words) after each stream's next byte: letters extend it, any
+    other byte ends the word. Letters are ASCII ones, case-folded, and the bytes of UTF-8's two-byte characters
+    (Latin, Greek, Cyrillic... letters: a lead byte 0xC0-0xDF, and a continuation byte 0x80-0xBF inside a word),
+    but not those of longer ones (0xE0 up: punctuation such as quotes and dashes, symbols, and scripts that do not
+    put spaces between words)."""
+    folded = symbols | 0x20
+    letter = (((folded >= 97) & (folded <= 122)) | ((symbols >= 0xC0) & (symbols < 0xE0))
+              | ((symbols >= 0x80) & (symbols < 0xC0) & (current != 0)))
+    grown = ((current ^ torch.where(symbols >= 128, symbols, folded)) * _HASH_MULTIPLIER
+             & 0xFFFFFFFF) | 1                                              # never 0: 0 is "between words"
+    return torch.where(letter, grown, 0)

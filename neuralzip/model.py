@@ -46,9 +46,10 @@ class ModelConfig:
                                  # its own betas ahead of the orders'
     apm_orders: tuple = ()       # adaptive probability maps (neuralzip.apm) on the last k bytes for these k
                                  # (1 to 3, ascending), after the counts; () for none. Shared by match groups
-    apm_table_bits: int = 0      # rows per map of order 2 or 3 (hashed): 2**bits
+    apm_table_bits: int = 0      # rows per map of order 2 or 3 and the word's (hashed): 2**bits
     apm_limit: int = 0           # a map's point learns at 1 / (hits + 1.5), its hits counted up to this
     apm_share: int = 0           # sixteenths of each node's probability that come from the maps
+    apm_word: int = 0            # 1: a map on the word being read too (hashed into 2**apm_table_bits rows)
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

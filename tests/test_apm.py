@@ -1,7 +1,6 @@
 """Secondary estimation (neuralzip.apm): PAQ's stretch, a by-hand reference of FORMAT.md "Secondary estimation",
 batch independence, what the maps learn, and lstm384-v7's frequencies frozen."""
 
-import dataclasses
 import hashlib
 import math
 
@@ -13,24 +12,12 @@ from neuralzip.apm import INITIAL_POINTS, STRETCH_TABLE, AdaptiveProbabilityMaps
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import Predictor
 from neuralzip.train.maps import with_maps
-
-LINE = b"2026-11-27 23:01:17 host=web-07 id=9f3ac2e1 GET /api/v2/orders/48213 status=200\n"
-TEXT = LINE + LINE.replace(b"23:01:17", b"23:01:19") + LINE.replace(b"48213", b"48291") + LINE
-
-
-def _model(name: str = "lstm384-v7", **config) -> LSTMModel:
-    m = zoo.load(name)
-    return LSTMModel(dataclasses.replace(m.config, **config), m.tensors)
+from test_predictor import LINE, TEXT, _trace
+from test_predictor import _model as _any_model
 
 
-def _trace(model: LSTMModel, rows: list[bytes], groups: list[int]) -> torch.Tensor:
-    steps = max(map(len, rows))
-    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
-    p, out = Predictor(model, len(rows), steps, groups, [len(r) for r in rows]), []
-    for t in range(steps):
-        out.append(p.frequencies().clone())
-        p.advance(tokens[:, t])
-    return torch.stack(out)
+def _model(**config) -> LSTMModel:
+    return _any_model("lstm384-v7", **config)
 
 
 def test_stretch_inverts_squash():
@@ -48,16 +35,19 @@ def test_stretch_inverts_squash():
 class Reference:
     """FORMAT.md "Secondary estimation" for one group, in plain Python integers, one dict per order."""
 
-    def __init__(self, members: int, orders, r: int, limit: int, share: int):
-        self.orders, self.r, self.limit, self.share = orders, r, limit, share
-        self.points = [{} for _ in orders]          # row -> 33 points
-        self.hits = [{} for _ in orders]
+    def __init__(self, members: int, orders, word: bool, r: int, limit: int, share: int):
+        self.orders, self.r, self.limit, self.share = list(orders) + ["word"] * word, r, limit, share
+        self.points = [{} for _ in self.orders]     # row -> 33 points
+        self.hits = [{} for _ in self.orders]
         self.last = [[10] * 4 for _ in range(members)]
+        self.word = [0] * members
 
-    def _row(self, member: int, order: int, node: int) -> int:
+    def _row(self, member: int, order, node: int) -> int:
         c = 0
-        for x in self.last[member][-order:]:
+        for x in self.last[member][-order:] if order != "word" else []:
             c = c << 8 | x
+        if order == "word":
+            c = self.word[member] & 0xFFFFFF
         key = c * 255 + node
         return key if order == 1 else ((key * 0x5BD1E995) & 0xFFFFFFFF) >> (32 - self.r)
 
@@ -118,15 +108,20 @@ class Reference:
             self.points[i][row], self.hits[i][row] = points, h
         for member, _, x in step:
             self.last[member] = self.last[member][1:] + [x]
+            v, folded = self.word[member], x | 0x20
+            if 97 <= folded <= 122 or 0xC0 <= x < 0xE0 or (0x80 <= x < 0xC0 and v):
+                self.word[member] = (((v ^ (x if x >= 128 else folded)) * 0x5BD1E995) & 0xFFFFFFFF) | 1
+            else:
+                self.word[member] = 0
 
 
 def test_the_maps_are_what_format_md_says():
-    rows = [b"abracadabra abracadabra", b"cadabra!", b"abraxas abracadabra"]
+    rows = ["abracadabra Abracadabra".encode(), "cadabra! éa".encode(), "abraxas abracadabra é".encode()]
     freqs = torch.tensor([[1 + (7 * b * b + 3 * b) % 50 for b in range(256)]] * 3, dtype=torch.int64)
     freqs[:, 97] += 900                                                              # 'a' is likely
-    settings = dict(orders=(1, 2), r=8, limit=3, share=12)
+    settings = dict(orders=(1, 2), word=True, r=8, limit=3, share=12)
     apm = AdaptiveProbabilityMaps([0, 0, 0], list(map(len, rows)), settings["orders"], settings["r"],
-                                  settings["limit"], settings["share"], 10, torch.device("cpu"))
+                                  settings["limit"], settings["share"], 10, torch.device("cpu"), word=True)
     ref = Reference(3, **settings)
     for t in range(max(map(len, rows))):
         f = freqs * (1 + t % 3)
@@ -170,7 +165,8 @@ def test_a_group_gives_the_same_frequencies_in_any_batch():
 
 
 @pytest.mark.parametrize("config", [dict(apm_orders=(2, 1)), dict(apm_orders=(1, 4)), dict(apm_table_bits=4),
-                                    dict(apm_limit=0), dict(apm_share=17),
+                                    dict(apm_limit=0), dict(apm_share=17), dict(apm_word=2),
+                                    dict(apm_orders=(1,), apm_word=1, apm_table_bits=0),
                                     dict(match_group_bytes=0, match_local_bits=0)])
 def test_bad_map_settings_are_refused(config):
     with pytest.raises(ValueError, match="adaptive probability maps"):
@@ -180,7 +176,7 @@ def test_bad_map_settings_are_refused(config):
 def test_the_best_model_is_the_default_with_maps():
     """lstm384-v7 is what its card's command makes of lstm384-v6, byte for byte (so, the same SHA-256)."""
     best = zoo.load(zoo.BEST_MODEL)
-    made = with_maps(zoo.load("lstm384-v6"), (1, 2), 16, 128, 12, "lstm384-v7", best.description)
+    made = with_maps(zoo.load("lstm384-v6"), (1, 2), True, 16, 128, 12, "lstm384-v7", best.description)
     assert zoo.BEST_MODEL == "lstm384-v7" and hashlib.sha256(made).digest() == best.sha256
     assert zoo.level(9).model == zoo.level(7).model == "lstm384-v7" and zoo.level(6).model == "lstm384-v6"
 
@@ -189,4 +185,4 @@ def test_golden_frequencies():
     """lstm384-v7's frequencies, frozen (FORMAT.md "Secondary estimation"): a change here changes every stream
     made with it."""
     f = _trace(_model(), [TEXT, LINE, TEXT[40:]], [0, 0, 0])
-    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == "ea78922171a06c4d"
+    assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == "d046802bda6ecdb8"

@@ -10,10 +10,10 @@ import dataclasses
 from .. import modelfile
 
 
-def with_maps(model: modelfile.ModelFile, orders: tuple, table_bits: int, limit: int, share: int, name: str,
-              description: str = "") -> bytes:
-    config = dataclasses.replace(model.config, apm_orders=tuple(orders), apm_table_bits=table_bits,
-                                 apm_limit=limit, apm_share=share)
+def with_maps(model: modelfile.ModelFile, orders: tuple, word: bool, table_bits: int, limit: int, share: int,
+              name: str, description: str = "") -> bytes:
+    config = dataclasses.replace(model.config, apm_orders=tuple(orders), apm_word=int(word),
+                                 apm_table_bits=table_bits, apm_limit=limit, apm_share=share)
     return modelfile.dump(name, config, model.tensors, description)
 
 
@@ -28,12 +28,13 @@ if __name__ == "__main__":
     p.add_argument("-o", "--out", type=Path, required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--orders", default="1,2", help="context lengths of the maps, ascending (1 to 3)")
-    p.add_argument("--table-bits", type=int, default=16, help="rows per map above order 1: 2**bits")
+    p.add_argument("--word", action="store_true", help="a map on the word being read too")
+    p.add_argument("--table-bits", type=int, default=16, help="rows per map but order 1's: 2**bits")
     p.add_argument("--limit", type=int, default=128, help="a point's hits are counted up to this")
     p.add_argument("--share", type=int, default=12, help="sixteenths of each decision that come from the maps")
     p.add_argument("--description", default="")
     a = p.parse_args()
-    data = with_maps(zoo.load(a.model), tuple(int(k) for k in a.orders.split(",")), a.table_bits, a.limit,
+    data = with_maps(zoo.load(a.model), tuple(int(k) for k in a.orders.split(",")), a.word, a.table_bits, a.limit,
                      a.share, a.name, a.description)
     a.out.write_bytes(data)
     print(f"{a.out}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
