@@ -7,13 +7,14 @@ in ways that depend on the last byte or two. An adaptive probability map (APM, a
 A byte is read as 8 binary decisions, most significant bit first: the root node asks for its top bit, then the
 node of its first bit asks for the second, ..., 255 nodes in all. The prediction q gives each node's probability
 that the next bit is 1, p = (2**12 n_1) // (n_0 + n_1) with n_0, n_1 the frequencies under its two halves. For
-each of the model's apm_orders k (1, 2, ...), a table row per (last k bytes, node) holds 33 probabilities at the
-points -8, -7.5, ..., +8 nats of stretch(p) = ln(p / (1 - p)); the map's answer is the interpolation between the
-two points around stretch(p), and the node's new probability mixes the maps' mean with p, apm_share sixteenths
-to the maps. Each byte's frequencies are then rebuilt as products down its path (2**24 split at every node,
-exactly, and 1 added to every byte). After the byte, the two points of each of its 8 nodes move toward the bit
-that came, weighted by how near they were, by 1 / (n + 1.5) of the distance, n being how often the point was
-hit so far (capped at apm_limit), so a point learns quickly at first and then averages.
+each of the model's apm_orders k (1, 2, ...), and for the word being read (apm_word: the hash the counts' word
+context reads), a table row per (context, node) holds 33 probabilities at the points -8, -7.5, ..., +8 nats of
+stretch(p) = ln(p / (1 - p)); a map's answer is the interpolation between the two points around stretch(p), and
+the node's new probability mixes the maps' mean with p, apm_share sixteenths to the maps. Each byte's
+frequencies are then rebuilt as products down its path (2**24 split at every node, exactly, and 1 added to every
+byte). After the byte, the two points of each of its 8 nodes move toward the bit that came, weighted by how near
+they were, by 1 / (n + 1.5) of the distance, n being how often the point was hit so far (capped at apm_limit),
+so a point learns quickly at first and then averages.
 
 Tables start at the identity (the map returns p) and are shared by a match group's chunks in lockstep: every
 member reads before any writes, and the writes to one point in one step are summed, so the result depends only

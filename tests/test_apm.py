@@ -143,8 +143,8 @@ def test_fresh_maps_nearly_keep_the_prediction():
 
 
 def test_the_maps_learn_what_the_prediction_misses():
-    """Under a flat prediction, 'ab' repeated costs 8 bits a byte; order-1 maps learn that b follows a (given
-    the whole say: with a share of 12, each node keeps a quarter of its flat 1/2, and a byte costs at least 1.54)."""
+    """Under a flat prediction, 'ab' repeated costs 8 bits a byte; order-1 maps learn that b follows a. (With the
+    whole say, a share of 16; at 12 each decision keeps a quarter of its flat 1/2, and a byte costs 1.54 bits.)"""
     data = b"ab" * 400
     apm = AdaptiveProbabilityMaps([0], [len(data)], (1,), 16, 128, 16, 10, torch.device("cpu"))
     flat, bits = torch.ones(1, 256, dtype=torch.int64), []
