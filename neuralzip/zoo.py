@@ -24,7 +24,7 @@ class Level:
 
 
 DEFAULT_MODEL = "lstm384-v6"
-BEST_MODEL = "lstm384-v7"     # lstm384-v6 and adaptive probability maps: 2-4 % smaller, about half the speed
+BEST_MODEL = "lstm384-v7"     # lstm384-v6 and adaptive probability maps: 3-6 % smaller, a third of the speed
 MIDDLE_MODEL = "lstm384-v4"   # three orders of counts and one set of betas: about 1.4 times the speed
 FAST_MODEL = "lstm384-v3"     # no context counts: about 3 times the speed, 0.1-0.4 bpb larger on text
 LEVELS = {1: Level(FAST_MODEL, 4096), 2: Level(FAST_MODEL, 8192), 3: Level(MIDDLE_MODEL, 4096),
