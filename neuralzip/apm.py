@@ -76,8 +76,8 @@ class AdaptiveProbabilityMaps:
     groups: (B,) each stream's group; lengths: (B,) each stream's length (a finished stream never writes);
     orders: context lengths in bytes, each 1 to 3; word: a map on the word being read too (its hash as the
     counts' word context reads it, neuralzip.counts.next_word); table_bits: rows per map but order 1's (which has
-    one row per (byte, node), 65,280); limit: a point's hit count stops growing here; share: sixteenths of the new probability
-    that come from the maps; start_token: the byte every stream is read as following.
+    one row per (byte, node), 65,280); limit: a point's hit count stops growing here; share: sixteenths of the new
+    probability that come from the maps; start_token: the byte every stream is read as following.
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, table_bits: int, limit: int,
@@ -87,10 +87,10 @@ class AdaptiveProbabilityMaps:
         self.lengths = torch.tensor(lengths, **long)                                          # (B,)
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
         group = torch.tensor([label[g] for g in groups], **long)
-        # per group, per order, its rows: 256 x 255 for order 1, 2**table_bits above
-        sizes = [256 * 255 if k == 1 else 1 << table_bits for k in self.orders]                 # the word's: hashed
+        # per group, per map, its rows: 256 x 255 for order 1, 2**table_bits for the others (hashed)
+        sizes = [256 * 255 if k == 1 else 1 << table_bits for k in self.orders]
         self.table_bits = table_bits
-        self.order_base = [sum(sizes[:i]) for i in range(len(sizes))]   # where each order's rows begin
+        self.order_base = [sum(sizes[:i]) for i in range(len(sizes))]   # where each map's rows begin
         rows = sum(sizes)
         self.group_base = group * rows                                                        # (B,)
         # each point as its difference from its starting probability (so a new table is all zeros), and its
@@ -102,8 +102,7 @@ class AdaptiveProbabilityMaps:
         # the identity map at each position: what the starting points interpolate to
         position = torch.arange(4096, **long)
         lo, w = position >> 7, position & 127
-        start = self.initial[lo.clamp(max=POINTS - 2)], self.initial[(lo + 1).clamp(max=POINTS - 1)]
-        self.start_map = (start[0] * (128 - w) + start[1] * w) >> 7
+        self.start_map = (self.initial[lo] * (128 - w) + self.initial[lo + 1] * w) >> 7
         self.history = torch.full((len(groups),), start_token * 0x01010101, **long)          # last 4 bytes
         self.word = torch.zeros(len(groups), **long)                                          # as the counts'
         self.nodes = torch.arange(255, **long)
