@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import torch
 
-from .counts import _zeros, next_word
+from .counts import next_word, zero_table
 
 PROB_BITS = 12                   # node probabilities in, 1 ... 4095
 POINTS = 33                      # per row: stretch -2048, -1920, ..., 2048 (in 256ths of a nat)
@@ -95,8 +95,8 @@ class AdaptiveProbabilityMaps:
         self.group_base = group * rows                                                        # (B,)
         # each point as its difference from its starting probability (so a new table is all zeros), and its
         # hits in 128ths
-        self.points = _zeros(len(label) * rows * POINTS, torch.int32, device)
-        self.hits = _zeros(len(label) * rows * POINTS, torch.int32, device)
+        self.points = zero_table(len(label) * rows * POINTS, torch.int32, device)
+        self.hits = zero_table(len(label) * rows * POINTS, torch.int32, device)
         self.initial = torch.tensor(INITIAL_POINTS, **long)
         self.stretch = torch.tensor(STRETCH_TABLE, **long) + 2048                             # p -> position
         # the identity map at each position: what the starting points interpolate to

@@ -54,9 +54,10 @@ _WORD_SALT = _ORDER_SALT ^ 0xFF    # the word context's, distinct from every ord
 WAYS = 4                         # rows a context may sit in
 
 
-def _zeros(shape, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """A zero table. On the CPU it comes from calloc, whose pages cost nothing until touched: a small input touches
-    few of a 128 MiB table's, and torch.zeros would clear them all (150 ms a call)."""
+def zero_table(shape, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A zero table (the counts', and the maps' of neuralzip.apm). On the CPU it comes from calloc, whose pages cost
+    nothing until touched: a small input touches few of a 128 MiB table's, and torch.zeros would clear them all
+    (150 ms a call)."""
     if device.type != "cpu":
         return torch.zeros(shape, dtype=dtype, device=device)
     return torch.from_numpy(np.zeros(shape, dtype=torch.empty(0, dtype=dtype).numpy().dtype))
@@ -82,10 +83,11 @@ class ContextCounts:
         self.group = torch.tensor([label[g] for g in groups], **long)                          # (B,)
         self.base = self.group[:, None] << table_bits                                         # (B, 1)
         rows = len(label) << table_bits
-        self.counts = _zeros((rows + 2, 256), torch.uint8, device)                             # (R + 2, 256)
-        self.tags = _zeros(rows + 2, torch.int64, device)   # 0: empty; row R: finished streams write there, R+1: none
-        self.totals = _zeros(rows + 2, torch.int64, device)         # each row's sum of counts
-        self.kinds = _zeros(rows + 2, torch.int64, device)          # and how many of them are not 0
+        self.counts = zero_table((rows + 2, 256), torch.uint8, device)                         # (R + 2, 256)
+        # 0: empty; row R: finished streams write there, R+1: none
+        self.tags = zero_table(rows + 2, torch.int64, device)
+        self.totals = zero_table(rows + 2, torch.int64, device)     # each row's sum of counts
+        self.kinds = zero_table(rows + 2, torch.int64, device)      # and how many of them are not 0
         self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
         self._ways = torch.arange(WAYS, **long)
         self.betas = torch.tensor(betas, **long).view(-1, len(orders) + word, 2)               # (J, K, 2)

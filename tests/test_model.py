@@ -90,7 +90,6 @@ def test_model_rejects_wrong_tensors():
         LSTMModel(mf.config, bad)
 
 
-
 @pytest.mark.parametrize("name", ["lstm384-v4", "lstm384-v5", "lstm384-v6", "lstm384-v7"])
 def test_a_model_file_dumps_back_to_its_own_bytes(name):
     """Its SHA-256 is its identity in every stream: a config field added later (count_word) must not change the
