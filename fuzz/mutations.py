@@ -7,21 +7,21 @@ exactly the original, or raises NeuralZipError or EOFError, within a time bound;
 
 from __future__ import annotations
 
+import dataclasses
 import random
-import struct
 import time
 import zlib
 
 import neuralzip
 from neuralzip.format import parse_frame, parse_header
 
-_HEAD = struct.Struct("<4sBBBI32sB")
 # fields of the header that a mutation may set, with the header CRC then made right again, so that the field
-# itself is what the reader must judge: (offset, struct format)
-HEADER_FIELDS = {"version": (4, "<B"), "flags": (5, "<B"), "coder": (6, "<B"), "chunk_size": (7, "<I"),
-                 "sha256": (11, "<32s")}
-FRAME_FIELDS = {"method": (0, "<B"), "size": (1, "<I"), "payload_size": (5, "<I"), "crc32": (9, "<I")}
-END_FIELDS = {"total_size": (1, "<Q"), "frames": (9, "<I"), "crc32": (13, "<I")}
+# itself is what the reader must judge: the bytes at a fixed offset (the same in every version), or fields that
+# the header is written again with
+HEADER_BYTES = {"version": 4, "flags": 5, "coder": 6}
+HEADER_FIELDS = ("chunk_size", "model_id")
+FRAME_FIELDS = ("method", "size", "payload_size", "crc32")
+END_FIELDS = ("total_size", "frames", "crc32")
 
 
 def split(blob: bytes) -> tuple[bytes, list[bytes], bytes]:
@@ -40,16 +40,22 @@ def join(head: bytes, frames: list[bytes], end: bytes) -> bytes:
     return head + b"".join(frames) + end
 
 
-def set_field(raw: bytes, offset: int, fmt: str, value) -> bytes:
-    size = struct.calcsize(fmt)
-    return raw[:offset] + struct.pack(fmt, value) + raw[offset + size:]
-
-
 def set_header_field(head: bytes, name: str, value) -> bytes:
-    """The header with one field changed and its CRC recomputed."""
-    offset, fmt = HEADER_FIELDS[name]
-    body = set_field(head[:-4], offset, fmt, value)
-    return body + zlib.crc32(body).to_bytes(4, "little")
+    """The header with one field changed (a byte of HEADER_BYTES, or one of HEADER_FIELDS) and its CRC
+    recomputed."""
+    if name in HEADER_BYTES:
+        body = bytearray(head[:-4])
+        body[HEADER_BYTES[name]] = value
+        return bytes(body) + zlib.crc32(body).to_bytes(4, "little")
+    header, _ = parse_header(head)
+    return dataclasses.replace(header, **{name: value}).to_bytes()
+
+
+def set_frame_field(head: bytes, raw: bytes, name: str, value: int) -> bytes:
+    """A frame (with its payload) or the end, as written in the version of head, with one field changed."""
+    header, _ = parse_header(head)
+    frame, end = parse_frame(raw, 0, header)
+    return dataclasses.replace(frame, **{name: value}).to_bytes(header.version) + raw[end:]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -90,22 +96,22 @@ def _structural(b, rng):
     head, frames, end = split(b)
     kind = rng.choice(["swap", "duplicate", "drop", "header", "frame", "end", "reverse"])
     if kind == "header":
-        name = rng.choice(list(HEADER_FIELDS))
-        offset, fmt = HEADER_FIELDS[name]
-        value = rng.randbytes(32) if name == "sha256" else rng.choice(
-            [0, 1, 2, 255, rng.randrange(1 << (8 * struct.calcsize(fmt)))])
+        name = rng.choice(list(HEADER_BYTES) + list(HEADER_FIELDS))
+        if name == "model_id":
+            value = rng.randbytes(len(parse_header(head)[0].model_id))
+        else:
+            value = rng.choice([0, 1, 2, 255, rng.randrange(256 if name in HEADER_BYTES else 1 << 32)])
         head = set_header_field(head, name, value)
     elif kind == "end":
-        name = rng.choice(list(END_FIELDS))
-        offset, fmt = END_FIELDS[name]
-        end = set_field(end, offset, fmt, rng.randrange(1 << (8 * struct.calcsize(fmt))))
+        name = rng.choice(END_FIELDS)
+        end = set_frame_field(head, end, name, rng.randrange(1 << (32 if name == "crc32" else rng.choice([8, 32, 64]))))
     elif not frames:
         return _set_bytes(b, rng)
     elif kind == "frame":
         i = rng.randrange(len(frames))
-        name = rng.choice(list(FRAME_FIELDS))
-        offset, fmt = FRAME_FIELDS[name]
-        frames[i] = set_field(frames[i], offset, fmt, rng.randrange(1 << (8 * struct.calcsize(fmt))))
+        name = rng.choice(FRAME_FIELDS)
+        value = rng.choice([0, 2, 3, 255]) if name == "method" else rng.randrange(1 << rng.choice([8, 16, 32]))
+        frames[i] = set_frame_field(head, frames[i], name, value)
     elif kind == "swap":
         i, j = rng.randrange(len(frames)), rng.randrange(len(frames))
         frames[i], frames[j] = frames[j], frames[i]

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
-from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, EndFrame, Frame, Method, StreamHeader,
-                     crc32, parse_frame, parse_header)
+from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
+                     StreamHeader, crc32, parse_frame, parse_header)
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
-# the decompressor decodes a batch once it holds this many chunks' worth of original bytes, however large the
-# stream says its chunks are: what it buffers stays bounded (16 MiB on CPU)
-DECODE_CHUNK_BYTES = 1 << 16
+# a batch holds this many chunks' worth of original bytes, however large the chunks (level 9's are 256 KiB, a
+# stream may say 1 MiB), so that what a batch holds, and the tables of its match groups, stay bounded: 16 MiB
+# on CPU
+BATCH_CHUNK_BYTES = 1 << 16
 
 
 def _as_bytes(data) -> memoryview:
@@ -42,7 +43,7 @@ class NeuralZipCompressor:
         # a batch holds whole groups of chunks (those that share a match table): the output must not depend on
         # the batch, so groups are fixed by offsets in the content and never split
         self._group_bytes = self._model.config.match_group_bytes
-        self._batch_bytes = BATCH_CHUNKS[self._device.type] * self._chunk_size
+        self._batch_bytes = BATCH_CHUNKS[self._device.type] * min(self._chunk_size, BATCH_CHUNK_BYTES)
         if self._group_bytes:
             if -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
                 raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
@@ -90,7 +91,7 @@ class NeuralZipCompressor:
         if self._started:
             return b""
         self._started = True
-        return StreamHeader(self._model.name, self._model.sha256, self._chunk_size).to_bytes()
+        return StreamHeader(self._model.name, self._model.sha256[:MODEL_ID_BYTES], self._chunk_size).to_bytes()
 
     def _encode(self, data: bytes) -> bytes:
         starts = range(0, len(data), self._chunk_size)
@@ -183,7 +184,7 @@ class NeuralZipDecompressor:
         bytes: stored frames join several chunks), then all but those of the last MAX_GROUP_BYTES span, which
         may not be complete yet: a match group decodes whole, and no model's groups cross such a span."""
         full = len(self._pending) >= self._batch or (
-            self._pending and self._pending_size >= self._batch * min(self._header.chunk_size, DECODE_CHUNK_BYTES))
+            self._pending and self._pending_size >= self._batch * min(self._header.chunk_size, BATCH_CHUNK_BYTES))
         if not full:
             return 0
         last = self._pending[-1][2] // MAX_GROUP_BYTES
@@ -245,7 +246,7 @@ class NeuralZipDecompressor:
 
     def _model(self):
         h = self._header
-        return zoo.runtime(zoo.find(h.model_sha256, h.model_name, self._model_hint), self._device)
+        return zoo.runtime(zoo.find(h.model_id, h.model_name, self._model_hint), self._device)
 
     def _decode_pending(self, count: int) -> None:
         frames, self._pending = self._pending[:count], self._pending[count:]
@@ -325,8 +326,9 @@ def decompress(data, *, model: str | os.PathLike | None = None, device: str | No
 class StreamInfo:
     """What one stream holds, read from its framing without decoding anything."""
     model_name: str
-    model_sha256: str
+    model_id: str           # the start of the model file's SHA-256, in hex: 8 bytes (format version 1: all 32)
     chunk_size: int
+    format_version: int
     compressed_size: int = 0
     original_size: int = 0
     frames: dict = field(default_factory=lambda: {m.name.lower(): 0 for m in Method if m != Method.END})
@@ -343,7 +345,7 @@ def describe(data) -> list[StreamInfo]:
     while reader.more():
         begin = reader.position
         header = reader.parse(parse_header, "a stream header")
-        info = StreamInfo(header.model_name, header.model_sha256.hex(), header.chunk_size)
+        info = StreamInfo(header.model_name, header.model_id.hex(), header.chunk_size, header.version)
         while not isinstance(frame := reader.parse(lambda b, p: parse_frame(b, p, header), "a frame"), EndFrame):
             reader.skip(frame.payload_size)
             info.frames[frame.method.name.lower()] += 1

@@ -20,7 +20,7 @@ import zstandard
 
 from .coder import ChunkDecoder, ChunkEncoder
 from .errors import NeuralZipError
-from .format import FRAME_BYTES, MAX_GROUP_FRAMES, Method
+from .format import MAX_GROUP_FRAMES, Method, frame_header_size
 from .model import LSTMModel
 from .predictor import Predictor, chunk_groups
 
@@ -141,7 +141,8 @@ def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> 
     result, i = [], 0
     while i < len(chunks):
         run, payload = runs.get(i, ((), b""))
-        if run and len(payload) < sum(len(single[j][1]) + FRAME_BYTES for j in run) - FRAME_BYTES:
+        if run and _framed(sum(len(chunks[j]) for j in run), payload) < sum(
+                _framed(len(chunks[j]), single[j][1]) for j in run):
             result.append((Method.NEURAL_RUN, payload, len(run)))
             i += len(run)
         else:
@@ -194,6 +195,11 @@ def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], off
     for i in neural:
         out[i] = b"".join(decoded[r] for r in of_frame[i])
     return out
+
+
+def _framed(size: int, payload: bytes) -> int:
+    """Bytes of a frame of payload for size original bytes, header and all."""
+    return frame_header_size(size, len(payload)) + len(payload)
 
 
 class _Row(NamedTuple):

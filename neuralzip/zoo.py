@@ -30,7 +30,7 @@ FAST_MODEL = "lstm384-v3"     # no context counts: about 3 times the speed, 0.1-
 LEVELS = {1: Level(FAST_MODEL, 4096), 2: Level(FAST_MODEL, 8192), 3: Level(MIDDLE_MODEL, 4096),
           4: Level(MIDDLE_MODEL, 4096),
           5: Level(DEFAULT_MODEL, 4096), 6: Level(DEFAULT_MODEL, 4096),
-          **{n: Level(BEST_MODEL, size) for n, size in {7: 8192, 8: 16384, 9: 65536}.items()}}
+          **{n: Level(BEST_MODEL, size) for n, size in {7: 8192, 8: 16384, 9: 262144}.items()}}
 DEFAULT_LEVEL = 6
 MIN_LEVEL, MAX_LEVEL = min(LEVELS), max(LEVELS)
 
@@ -68,15 +68,16 @@ def load(model: str | os.PathLike) -> modelfile.ModelFile:
     return _read(str(path.resolve()), path.stat().st_mtime_ns)
 
 
-def find(sha256: bytes, name: str, hint: modelfile.ModelFile | None = None) -> modelfile.ModelFile:
-    """The model a stream was made with: the given one if it matches, else an embedded one with that hash."""
-    if hint is not None and hint.sha256 == sha256:
+def find(model_id: bytes, name: str, hint: modelfile.ModelFile | None = None) -> modelfile.ModelFile:
+    """The model a stream was made with: the given one if its SHA-256 starts with model_id, else an embedded one
+    whose does."""
+    if hint is not None and hint.sha256.startswith(model_id):
         return hint
     for candidate in embedded_names():
         m = load(candidate)
-        if m.sha256 == sha256:
+        if m.sha256.startswith(model_id):
             return m
-    raise NeuralZipError(f"this stream was compressed with model {name!r} (sha256 {sha256.hex()[:16]}...), "
+    raise NeuralZipError(f"this stream was compressed with model {name!r} (sha256 {model_id.hex()[:16]}...), "
                          f"which is not embedded in this neuralzip; pass it with model=PATH (--model PATH)")
 
 

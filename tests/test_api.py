@@ -8,7 +8,7 @@ import pytest
 import neuralzip
 from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError, zoo
 from neuralzip.api import BATCH_CHUNKS
-from neuralzip.format import Method
+from neuralzip.format import Method, parse_header
 
 TEXT = b"""It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in
 want of a wife. However little known the feelings or views of such a man may be on his first entering a
@@ -174,7 +174,7 @@ def test_too_many_frames_in_one_span_are_refused_before_decoding(monkeypatch, gr
     from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
     model = zoo.load(grouped_model)
     frame = Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes()          # payloads are never decoded
-    blob = StreamHeader(model.name, model.sha256, 1).to_bytes() + frame * (MAX_GROUP_FRAMES + 1)
+    blob = StreamHeader(model.name, model.sha256[:8], 1).to_bytes() + frame * (MAX_GROUP_FRAMES + 1)
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
     with pytest.raises(NeuralZipError, match="frames in"):
         NeuralZipDecompressor(model=grouped_model).decompress(blob)
@@ -185,7 +185,7 @@ def test_a_stored_frame_of_too_many_chunks_in_a_group_is_refused(monkeypatch, gr
     from neuralzip.format import EndFrame, Frame, StreamHeader
     model = zoo.load(grouped_model)
     text = _prose(2000, 4)                              # 2,000 one-byte chunks, then a neural one, in one group
-    blob = (StreamHeader(model.name, model.sha256, 1).to_bytes()
+    blob = (StreamHeader(model.name, model.sha256[:8], 1).to_bytes()
             + Frame(Method.STORED, len(text), len(text), zlib.crc32(text)).to_bytes() + text
             + Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes() + EndFrame(2001, 2, 0).to_bytes())
     monkeypatch.setattr(engine, "neural_decode", lambda *a: pytest.fail("decoded a frame"))
@@ -204,8 +204,20 @@ def test_the_chunks_of_a_group_go_out_as_one_run():
     assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural_run": 1}
     one_per_chunk = (STREAMS / "lstm384-v3-chunk-frames.nz").read_bytes()
     assert len(blob) <= len(one_per_chunk) - 2 * 13
-    assert hashlib.sha256(blob).hexdigest()[:16] == "bd260636c9af4785"
+    assert hashlib.sha256(blob).hexdigest()[:16] == "44fbea1546949207"
+    assert hashlib.sha256(_as_version_1(blob)).hexdigest()[:16] == "bd260636c9af4785"
     assert neuralzip.decompress(blob) == data
+
+
+def test_streams_of_format_version_1_still_decode():
+    """Written by the version-1 writer (lstm384-v7, level 7): a neural run of two chunks."""
+    import hashlib
+    blob = (STREAMS / "lstm384-v7-format-v1.nz").read_bytes()
+    info = neuralzip.describe(blob)[0]
+    assert info.format_version == 1 and len(info.model_id) == 64
+    assert {m: n for m, n in info.frames.items() if n} == {"neural_run": 1}
+    data = neuralzip.decompress(blob)
+    assert hashlib.sha256(data).hexdigest()[:16] == "b2ae5bdeda1ee090" and data == _prose(20000, 7)
 
 
 def test_streams_of_one_frame_per_chunk_still_decode():
@@ -221,7 +233,7 @@ def test_a_run_that_crosses_a_4_mib_multiple_is_refused(monkeypatch, grouped_mod
     from neuralzip.format import MAX_GROUP_BYTES, EndFrame, Frame, StreamHeader
     model = zoo.load(grouped_model)
     head = b"a" * (MAX_GROUP_BYTES - 4096)
-    blob = (StreamHeader(model.name, model.sha256, 4096).to_bytes()
+    blob = (StreamHeader(model.name, model.sha256[:8], 4096).to_bytes()
             + Frame(Method.STORED, len(head), len(head), zlib.crc32(head)).to_bytes() + head
             + Frame(Method.NEURAL_RUN, 8192, 4, 0).to_bytes() + bytes(4) + EndFrame(len(head) + 8192, 2, 0).to_bytes())
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
@@ -232,7 +244,7 @@ def test_a_run_that_crosses_a_4_mib_multiple_is_refused(monkeypatch, grouped_mod
 def test_a_run_counts_its_chunks_toward_a_span(monkeypatch, grouped_model):
     from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
     model = zoo.load(grouped_model)
-    blob = (StreamHeader(model.name, model.sha256, 1).to_bytes()
+    blob = (StreamHeader(model.name, model.sha256[:8], 1).to_bytes()
             + Frame(Method.NEURAL_RUN, MAX_GROUP_FRAMES, 4, 0).to_bytes() + bytes(4)
             + Frame(Method.NEURAL, 1, 0, 0).to_bytes())
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
@@ -281,10 +293,10 @@ def test_trailing_garbage_is_refused():
 
 
 def test_wrong_model_is_named():
-    blob = bytearray(neuralzip.compress(TEXT))
-    header_end = 44 + blob[43] + 4
-    blob[11] ^= 1                                         # another model's hash
-    blob[header_end - 4:header_end] = zlib.crc32(blob[:header_end - 4]).to_bytes(4, "little")
+    from fuzz.mutations import set_header_field
+    blob = neuralzip.compress(TEXT)
+    header, end = parse_header(blob)
+    blob = set_header_field(blob[:end], "model_id", bytes(8)) + blob[end:]     # another model's hash
     with pytest.raises(NeuralZipError, match=f"compressed with model '{zoo.DEFAULT_MODEL}'"):
         neuralzip.decompress(bytes(blob))
 
@@ -388,21 +400,40 @@ def test_thread_count_gives_identical_streams():
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
 
 
-@pytest.mark.parametrize("model, level, digest", [
-    (None, None, "c450c57d0dc5ad3f"),           # the default, lstm384-v6: lstm384-v5's counts and a word context
-    (None, 7, "6dcc9c9e1e1f091a"),              # the best levels, lstm384-v7: lstm384-v6 and probability maps
-    ("lstm384-v5", 6, "6e994e47f25cb16a"),      # the fifth default: six orders of counts, 27 sets of betas
-    ("lstm384-v4", 7, "a182bfe67c389f7b"),      # the fourth default (and levels 3-4): lstm384-v3 and counts
-    ("lstm384-v3", 8, "88035be4502d966d"),      # the third default (and levels 1-2): a grouped match model
-    ("lstm384-v2", 8, "b283a672f93115a4"),      # the second default, a match model per chunk
-    ("lstm384-v1", 8, "80e2573db9007d0a"),      # the first default, network only: its streams never change
+@pytest.mark.parametrize("model, level, digest, version_1", [
+    # the default, lstm384-v6: lstm384-v5's counts and a word context
+    (None, None, "ddf537a7a475bd27", "c450c57d0dc5ad3f"),
+    # the best levels, lstm384-v7: lstm384-v6 and probability maps
+    (None, 7, "6028395869c30ee2", "6dcc9c9e1e1f091a"),
+    ("lstm384-v5", 6, "8fd10d66cf961f82", "6e994e47f25cb16a"),  # the fifth default: six orders of counts, 27 sets
+    ("lstm384-v4", 7, "92ba161b5f612af3", "a182bfe67c389f7b"),  # the fourth default (and levels 3-4): counts
+    ("lstm384-v3", 8, "510c1f9e8cc74141", "88035be4502d966d"),  # the third default (and levels 1-2): match groups
+    ("lstm384-v2", 8, "cb89e412c11ae9b3", "b283a672f93115a4"),  # the second default, a match model per chunk
+    ("lstm384-v1", 8, "b006598867e7a7e0", "80e2573db9007d0a"),  # the first default, network only
 ])
-def test_golden_stream(model, level, digest):
+def test_golden_stream(model, level, digest, version_1):
     """The whole pipeline, frozen: format, embedded model, integer arithmetic, match model, counts and coder.
     (Level 8 makes the 16 KiB chunks that levels 6 and 7 made until lstm384-v4, level 7 the 8 KiB chunks of
-    lstm384-v4's level 6.)"""
+    lstm384-v4's level 6.) Format version 2 changed the framing only: framed as version 1, each stream is what
+    the version-1 writer made, byte for byte."""
     import hashlib
     blob = neuralzip.compress(TEXT, level, model=model)
     assert blob[:4] == b"\x89NZP"
     assert hashlib.sha256(blob).hexdigest()[:16] == digest
+    assert hashlib.sha256(_as_version_1(blob)).hexdigest()[:16] == version_1
     assert neuralzip.decompress(blob) == TEXT
+    assert neuralzip.decompress(_as_version_1(blob)) == TEXT
+
+
+def _as_version_1(blob: bytes) -> bytes:
+    """A version-2 stream framed as version 1 (its payloads unchanged)."""
+    from neuralzip.format import EndFrame, StreamHeader, parse_frame
+    header, pos = parse_header(blob)
+    sha256 = zoo.find(header.model_id, header.model_name).sha256
+    out = StreamHeader(header.model_name, sha256, header.chunk_size, version=1).to_bytes()
+    while True:
+        frame, end = parse_frame(blob, pos, header)
+        if isinstance(frame, EndFrame):
+            return out + frame.to_bytes(1)
+        out += frame.to_bytes(1) + blob[end:end + frame.payload_size]
+        pos = end + frame.payload_size

@@ -223,7 +223,7 @@ def test_list_several_files_gives_totals(nz_file, tmp_path, capsys, blob):
     assert lines[3].split()[:2] == [str(3 * len(blob)), str(3 * len(TEXT))]
 
 
-@pytest.mark.parametrize("flag, chunk", [("-1", 4096), ("-9", 65536), ("--level=9", 65536)])
+@pytest.mark.parametrize("flag, chunk", [("-1", 4096), ("-9", 262144), ("--level=9", 262144)])
 def test_levels(flag, chunk, tmp_path, capsysbinary):
     data = TEXT[:300]
     (tmp_path / "s").write_bytes(data)

@@ -125,10 +125,10 @@ def test_duplicated_or_dropped_frames_are_refused(frames):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("version", 2, "version 2 is not supported.*upgrade"), ("version", 0, "version 0"),
+    ("version", 3, "version 3 is not supported.*upgrade"), ("version", 0, "version 0"),
     ("flags", 0x80, "flags 0x80.*upgrade"), ("coder", 9, "coder 9.*upgrade"),
     ("chunk_size", 0, "chunk size 0"), ("chunk_size", (1 << 20) + 1, "chunk size"),
-    ("chunk_size", 100, "frame size 4096 outside 1..100"), ("sha256", bytes(32), zoo.level(1).model)])
+    ("chunk_size", 100, "frame size 4096 outside 1..100"), ("model_id", bytes(8), zoo.level(1).model)])
 def test_edited_header_fields_say_what_is_wrong(field, value, message):
     with pytest.raises(NeuralZipError, match=message):
         neuralzip.decompress(join(set_header_field(HEAD, field, value), FRAMES, END))
