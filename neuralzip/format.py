@@ -80,9 +80,10 @@ class StreamHeader:
 
     def to_bytes(self) -> bytes:
         name = self.model_name.encode()
-        if len(self.model_id) != (32 if self.version == 1 else MODEL_ID_BYTES):
-            raise ValueError(f"a version {self.version} header holds {MODEL_ID_BYTES} bytes of the model's SHA-256 "
-                             "(version 1: 32)")
+        expected = 32 if self.version == 1 else MODEL_ID_BYTES
+        if len(self.model_id) != expected:
+            raise ValueError(f"a version {self.version} header holds {expected} bytes of the model's SHA-256, "
+                             f"not {len(self.model_id)}")
         if self.version == 1:
             head = _HEAD_V1.pack(MAGIC, 1, 0, self.coder, self.chunk_size, self.model_id, len(name)) + name
         else:

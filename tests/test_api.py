@@ -203,7 +203,7 @@ def test_the_chunks_of_a_group_go_out_as_one_run():
     blob = neuralzip.compress(data, 1)
     assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural_run": 1}
     one_per_chunk = (STREAMS / "lstm384-v3-chunk-frames.nz").read_bytes()
-    assert len(blob) <= len(one_per_chunk) - 2 * 13
+    assert len(_as_version_1(blob)) <= len(one_per_chunk) - 2 * 13     # two frame headers and coder ends fewer
     assert hashlib.sha256(blob).hexdigest()[:16] == "44fbea1546949207"
     assert hashlib.sha256(_as_version_1(blob)).hexdigest()[:16] == "bd260636c9af4785"
     assert neuralzip.decompress(blob) == data

@@ -51,6 +51,58 @@ def test_train_export_and_compress_with_the_model(toy_corpus, tmp_path):
     assert neuralzip.describe(blob)[0].model_name == "toy"
 
 
+@pytest.mark.parametrize("arch", ["stacked-lstm", "transformer"])
+def test_rival_architectures_train_but_do_not_export(toy_corpus, tmp_path, arch):
+    out, _ = toy_corpus
+    ckpt = tmp_path / f"{arch}.pt"
+    result = trainer.train(out / "train.bin", out / "dev.bin", ckpt, ModelConfig(hidden=16), steps=4, batch=2,
+                           seq=16, chunk=64, eval_every=4, eval_bytes=4096, arch=arch, layers=2, heads=2, width=16)
+    assert result["steps"] == 4 and 0 < result["history"][-1]["dev_bpb"] < 9
+    with pytest.raises(ValueError, match=f"{arch}: only the one-layer LSTM"):
+        export.export(ckpt, tmp_path / "x.nzm", "x")
+
+
+def test_a_transformers_windows_score_each_byte_once_from_at_least_half_a_context():
+    import math
+
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from neuralzip.train.alternatives import FloatTransformer, TransformerConfig, evaluate_windows
+    torch.manual_seed(0)
+    c, length = 16, 64
+    model = FloatTransformer(TransformerConfig(context=c, layers=2, heads=2, width=16))
+    data = np.random.default_rng(0).integers(0, 256, length + 1).astype(np.uint8)
+    x = torch.from_numpy(data.astype(np.int64))
+    bits = 0.0
+    with torch.no_grad():
+        for p in range(1, length + 1):          # byte p from the bytes before it, back to its window's start
+            start = 0 if p <= c else -(-(p - c) // (c // 2)) * (c // 2)
+            bits += F.cross_entropy(model(x[None, start:p])[0][0, -1], x[p]).item() / math.log(2)
+    assert evaluate_windows(model, data, length) == pytest.approx(bits / length, rel=1e-5)
+
+
+def test_subword_tokens_merge_left_to_right_and_decode_to_every_byte():
+    import numpy as np
+    from neuralzip.train import subword
+    assert subword._merge(np.array([7, 1, 1, 1, 1, 1, 2]), 1, 1, 9).tolist() == [7, 9, 9, 1, 2]
+    text = b"the cat sat on the mat; the hat, the bat. " * 40
+    merges = subword.learn_merges(text, 24)
+    assert merges[0] == (ord("a"), ord("t"))                   # cat, sat, mat, hat, bat: the most frequent pair
+    tokens = subword.encode(text, merges)
+    assert len(tokens) < len(text) / 3 and subword.decode(tokens, merges) == text
+    anything = bytes(range(256)) * 2                          # byte fallback: tokens for bytes never seen
+    assert subword.decode(subword.encode(anything, merges), merges) == anything
+
+
+def test_subword_comparison_trains_on_tokens(toy_corpus, tmp_path):
+    from neuralzip.train import subword
+    out, _ = toy_corpus
+    r = subword.compare(out / "train.bin", out / "dev.bin", tmp_path / "sw.pt", merges=16, steps=2, hidden=16,
+                        dev_bytes=2048, batch=2, chunk=64, eval_every=2)
+    assert r["bytes_per_token"] > 1.2 and r["seq"] > 1 and 0 < r["history"][-1]["dev_bpb"] < 9
+
+
 # nzip train: a model for one's own data ---------------------------------------------------------------------
 
 

@@ -45,6 +45,9 @@ def export(checkpoint: Path, out: Path, name: str, description: str = "", match_
     """Write the integer model file; match_from: a config whose match model and context counts (if any) the new
     model keeps."""
     ck = torch.load(checkpoint, weights_only=False, map_location="cpu")
+    arch = ck.get("arch", {}).get("arch", "lstm")
+    if arch != "lstm":
+        raise ValueError(f"{checkpoint} is a {arch}: only the one-layer LSTM has an integer runtime to export to")
     # the checkpoint fixes the network's shape; the integer conventions are the current ModelConfig's
     config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
     if match_from is not None:

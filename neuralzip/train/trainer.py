@@ -17,7 +17,10 @@ import torch
 import torch.nn.functional as F
 
 from ..model import ModelConfig
+from .alternatives import FloatStackedLSTM, FloatTransformer, TransformerConfig, evaluate_windows
 from .floatmodel import FloatLSTMModel
+
+ARCHITECTURES = ("lstm", "stacked-lstm", "transformer")   # only the first exports (the others: measured rivals)
 
 
 class StreamBatches:
@@ -63,20 +66,37 @@ def evaluate(model: FloatLSTMModel, data: np.ndarray, length: int = 1 << 18, str
     return total / (per * streams) / math.log(2)
 
 
+def build(arch: str, config: ModelConfig, embed_dim: int = 64, layers: int = 1, heads: int = 4, width: int = 128,
+          context: int = 256):
+    """The float model of an architecture: the exported one-layer LSTM, or a rival (neuralzip.train.alternatives):
+    a stack of ``layers`` LSTM layers of config.hidden cells, or a transformer of ``layers`` blocks of ``width``
+    with ``heads`` heads over ``context`` bytes."""
+    if arch == "lstm":
+        return FloatLSTMModel(config, embed_dim)
+    if arch == "stacked-lstm":
+        return FloatStackedLSTM(config.hidden, layers, config.vocab_size, embed_dim)
+    if arch == "transformer":
+        return FloatTransformer(TransformerConfig(context, layers, heads, width, config.vocab_size))
+    raise ValueError(f"arch must be one of {ARCHITECTURES}, not {arch!r}")
+
+
 def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, steps: int, *, batch: int = 32,
           seq: int = 256, chunk: int = 16384, lr: float = 2e-3, seed: int = 0, quantized: bool = False,
           init: Path | dict | None = None, log_every: int = 100, eval_every: int = 1000, eval_bytes: int = 1 << 18,
-          threads: int | None = None, time_limit: float | None = None, log=print) -> dict:
+          threads: int | None = None, time_limit: float | None = None, log=print, arch: str = "lstm",
+          layers: int = 1, heads: int = 4, width: int = 128, dtype=np.uint8) -> dict:
     """Train and save a float checkpoint to ``out`` (resumes from it when it exists).
 
     init: a checkpoint path or a state dict to start from. time_limit (seconds): stop then, with the learning-rate
-    schedule running on whichever of steps and time is further along.
+    schedule running on whichever of steps and time is further along. arch, layers, heads, width: see build();
+    a transformer's context is the segment, seq bytes. dtype: of the symbols in the files (bytes, or the tokens
+    of neuralzip.train.subword).
     """
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    data = np.memmap(train_path, dtype=np.uint8, mode="r")
-    dev = np.fromfile(dev_path, dtype=np.uint8)
+    data = np.memmap(train_path, dtype=dtype, mode="r")
+    dev = np.fromfile(dev_path, dtype=dtype)
     resume = torch.load(out, weights_only=False) if out.exists() else None
     if resume:
         start_state = resume["model"]
@@ -84,8 +104,8 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
         start_state = torch.load(init, weights_only=False)["model"]
     else:
         start_state = init
-    embed_dim = start_state["embed.weight"].shape[1] if start_state is not None else 64
-    model = FloatLSTMModel(config, embed_dim)
+    embed_dim = start_state["embed.weight"].shape[1] if start_state is not None and arch != "transformer" else 64
+    model = build(arch, config, embed_dim, layers, heads, width, seq)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
     step = 0
     if start_state is not None:
@@ -121,12 +141,14 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
             log(f"step {step} loss {loss.item() / math.log(2):.3f} bpb lr {lr_now:.2e} {rate:.0f} tok/s")
             t0 = time.time()
         if step % eval_every == 0 or progress >= 1:
-            dev_bpb = evaluate(model, dev, length=eval_bytes, seq=min(seq, 256), quantized=quantized)
+            dev_bpb = (evaluate_windows(model, dev, eval_bytes) if arch == "transformer" else
+                       evaluate(model, dev, length=eval_bytes, seq=min(seq, 256), quantized=quantized))
             history.append({"step": step, "dev_bpb": dev_bpb})
             log(f"step {step} dev {dev_bpb:.4f} bpb")
             tmp = out.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "config": asdict(config), "history": history}, tmp)
+                        "config": asdict(config), "history": history,
+                        "arch": {"arch": arch, "layers": layers, "heads": heads, "width": width, "context": seq}}, tmp)
             tmp.replace(out)
     return {"steps": step, "history": history}
 
@@ -149,6 +171,11 @@ if __name__ == "__main__":
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int)
     p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--arch", choices=ARCHITECTURES, default="lstm",
+                   help="the exported one-layer LSTM, or a rival measured against it (CHOICES.md)")
+    p.add_argument("--layers", type=int, default=1, help="stacked-lstm: LSTM layers; transformer: blocks")
+    p.add_argument("--heads", type=int, default=4, help="transformer: attention heads")
+    p.add_argument("--width", type=int, default=128, help="transformer: model width")
     a = p.parse_args()
     init = a.init
     if a.init_model:
@@ -158,5 +185,5 @@ if __name__ == "__main__":
         init, a.hidden = float_state(base), base.config.hidden
     r = train(a.train, a.dev, a.out, ModelConfig(hidden=a.hidden), a.steps, batch=a.batch, seq=a.seq, lr=a.lr,
               quantized=a.quantized, init=init, threads=a.threads, eval_every=a.eval_every, seed=a.seed,
-              time_limit=a.minutes and a.minutes * 60)
+              time_limit=a.minutes and a.minutes * 60, arch=a.arch, layers=a.layers, heads=a.heads, width=a.width)
     print(json.dumps(r))
