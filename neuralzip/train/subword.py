@@ -67,8 +67,9 @@ def decode(tokens: np.ndarray, merges: list[tuple[int, int]]) -> bytes:
 
 def compare(train_path: Path, dev_path: Path, out: Path, merges: int, steps: int, hidden: int = 384,
             seq: int | None = None, dev_bytes: int = 1 << 18, log=print, **train_args) -> dict:
-    """Train a one-layer LSTM of ``hidden`` cells on tokens of the training text, ``seq`` tokens a segment (by
-    default as many as make 256 bytes); its dev figures in bits per byte."""
+    """Train a one-layer LSTM of ``hidden`` cells on tokens of the training text (its first TRAIN_BYTES), ``seq``
+    tokens a segment (by default as many as make 256 bytes); its dev figures, on the first dev_bytes of the dev
+    text, in bits per byte. The tokens are written beside out (OUT.train.u16, OUT.dev.u16)."""
     text = np.memmap(train_path, dtype=np.uint8, mode="r")
     pairs = learn_merges(bytes(text[:SAMPLE_BYTES]), merges)
     dev_text = np.fromfile(dev_path, dtype=np.uint8)[:dev_bytes].tobytes()
@@ -79,9 +80,9 @@ def compare(train_path: Path, dev_path: Path, out: Path, merges: int, steps: int
     # one more token, so that the evaluation's targets cover all of the dev tokens
     np.r_[dev_tokens, encode(np.fromfile(dev_path, dtype=np.uint8)[dev_bytes:dev_bytes + 64].tobytes(), pairs)[:1]
           ].astype(np.uint16).tofile(dev_path_t)
-    bytes_per_token = dev_bytes / len(dev_tokens)
+    bytes_per_token = len(dev_text) / len(dev_tokens)
     seq = seq or round(256 / (SAMPLE_BYTES / len(encode(bytes(text[:SAMPLE_BYTES]), pairs))))
-    log(f"{merges} merges: {bytes_per_token:.4f} bytes a token in the first {dev_bytes} bytes of the dev text, "
+    log(f"{merges} merges: {bytes_per_token:.4f} bytes a token in the first {len(dev_text)} bytes of the dev text, "
         f"{seq} tokens a segment (the dev figures below are per token: divide by {bytes_per_token:.4f})")
     result = trainer.train(train_tokens, dev_path_t, out, ModelConfig(vocab_size=256 + merges, hidden=hidden), steps,
                            seq=seq, eval_bytes=len(dev_tokens), dtype=np.uint16, log=log, **train_args)
