@@ -1,4 +1,5 @@
-"""Architectures measured against the embedded one, float only (neuralzip/models/CHOICES.md "Depth and attention").
+"""Architectures measured against the embedded one, float only (neuralzip/models/CHOICES.md, "Depth, attention and
+subwords").
 
 The integer runtime (neuralzip.model) has one architecture: a one-layer LSTM. These are its rivals in training
 runs that compare them at equal data and schedule (neuralzip.train.trainer --arch): a stack of LSTM layers, and

@@ -1,4 +1,5 @@
-"""A byte-level subword vocabulary with byte fallback, measured against bytes (CHOICES.md "Depth, attention, subwords").
+"""A byte-level subword vocabulary with byte fallback, measured against bytes (neuralzip/models/CHOICES.md,
+"Depth, attention and subwords").
 
 Byte-pair encoding on bytes, as GPT-2's: the 256 byte values are tokens, so every input has a tokenization (the
 byte fallback), and each merge adds one token for the pair of adjacent tokens that is most frequent in a sample
@@ -13,7 +14,6 @@ only: the integer runtime, the match model, the counts and the maps all read byt
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,8 @@ TRAIN_BYTES = 1 << 26           # the training runs read tokens of this much of 
 
 
 def _merge(tokens: np.ndarray, a: int, b: int, new: int) -> np.ndarray:
-    """tokens with each pair (a, b) replaced by new, left to right (in a run of a's, (a, a) merges 1st+2nd, 3rd+4th...)."""
+    """tokens with each pair (a, b) replaced by new, left to right: in a run of a's, (a, a) takes the 1st and 2nd,
+    the 3rd and 4th..."""
     hit = np.flatnonzero((tokens[:-1] == a) & (tokens[1:] == b))
     if a == b and len(hit):                   # overlapping pairs: keep every other one of each run of them
         i = np.arange(len(hit))
