@@ -117,8 +117,10 @@ def evaluate_windows(model: FloatTransformer, data, length: int) -> float:
             rows = torch.stack([x[s:s + c + 1] for s in batch])                         # (b, c + 1)
             logits, _ = model(rows[:, :-1])
             loss = F.cross_entropy(logits.transpose(1, 2), rows[:, 1:], reduction="none")  # (b, c)
-            first = 0 if batch[0] == 0 else half
-            total += loss[:, half:].sum().item() + (loss[0, :half].sum().item() if first == 0 else 0.0)
-            scored += loss[:, half:].numel() + (half if first == 0 else 0)
+            total += loss[:, half:].sum().item()
+            scored += loss[:, half:].numel()
+            if i == 0:                  # the first window scores its first half too: no other window holds it
+                total += loss[0, :half].sum().item()
+                scored += half
     model.train()
     return total / scored / math.log(2)

@@ -73,14 +73,14 @@ def compare(train_path: Path, dev_path: Path, out: Path, merges: int, steps: int
     text, in bits per byte. The tokens are written beside out (OUT.train.u16, OUT.dev.u16)."""
     text = np.memmap(train_path, dtype=np.uint8, mode="r")
     pairs = learn_merges(bytes(text[:SAMPLE_BYTES]), merges)
-    dev_text = np.fromfile(dev_path, dtype=np.uint8)[:dev_bytes].tobytes()
+    dev = np.fromfile(dev_path, dtype=np.uint8)
+    dev_text = dev[:dev_bytes].tobytes()
     dev_tokens = encode(dev_text, pairs)
     assert decode(dev_tokens, pairs) == dev_text
     train_tokens, dev_path_t = out.with_suffix(".train.u16"), out.with_suffix(".dev.u16")
     encode(bytes(text[:TRAIN_BYTES]), pairs).tofile(train_tokens)
     # one more token, so that the evaluation's targets cover all of the dev tokens
-    np.r_[dev_tokens, encode(np.fromfile(dev_path, dtype=np.uint8)[dev_bytes:dev_bytes + 64].tobytes(), pairs)[:1]
-          ].astype(np.uint16).tofile(dev_path_t)
+    np.r_[dev_tokens, encode(dev[dev_bytes:dev_bytes + 64].tobytes(), pairs)[:1]].astype(np.uint16).tofile(dev_path_t)
     bytes_per_token = len(dev_text) / len(dev_tokens)
     seq = seq or round(256 / (SAMPLE_BYTES / len(encode(bytes(text[:SAMPLE_BYTES]), pairs))))
     log(f"{merges} merges: {bytes_per_token:.4f} bytes a token in the first {len(dev_text)} bytes of the dev text, "
