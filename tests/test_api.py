@@ -4,6 +4,7 @@ import os
 import zlib
 
 import pytest
+import torch
 
 import neuralzip
 from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError, zoo
@@ -41,6 +42,17 @@ def test_accepts_any_bytes_like_and_refuses_others():
     assert neuralzip.decompress(neuralzip.compress(memoryview(b"abc"))) == b"abc"
     with pytest.raises(TypeError):
         neuralzip.compress("text")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("level", [1, 3, 6, 7])
+def test_cuda_stream_equals_cpu(level):
+    """A stream made on CUDA is the CPU's, byte for byte, and decodes there (DESIGN.md 1): network, match model,
+    counts and maps alike."""
+    data = TEXT * 30 + TEXT[::-1] * 10 + bytes(range(256)) * 4
+    on_cpu = neuralzip.compress(data, level, device="cpu")
+    assert neuralzip.compress(data, level, device="cuda") == on_cpu
+    assert neuralzip.decompress(on_cpu, device="cuda") == data
 
 
 @pytest.mark.parametrize("level", [0, 10, -1])

@@ -164,3 +164,12 @@ def test_energy_estimate_without_counters(tmp_path):
     meter = EnergyMeter(12.5, powercap=str(tmp_path))  # an empty powercap folder: nothing readable
     joules, source = meter.joules_since(meter.read(), cpu_seconds=2.0)
     assert joules == pytest.approx(25.0) and is_estimate(source)
+
+
+def test_gpu_run_refuses_without_cuda(tmp_path, capsys, monkeypatch):
+    from benchmarks import gpu
+    monkeypatch.setattr(gpu.torch.cuda, "is_available", lambda: False)
+    (tmp_path / "t.txt").write_bytes(b"text")
+    with pytest.raises(SystemExit) as e:
+        gpu.main([str(tmp_path / "t.txt")])
+    assert e.value.code == 2 and "no CUDA device" in capsys.readouterr().err

@@ -107,7 +107,7 @@ def evaluate_windows(model: FloatTransformer, data, length: int) -> float:
     each predicted from the bytes before it back to its window's start: at least half a context of them, but
     for the first context (windows of a context, half a context apart, each scoring its second half)."""
     c = model.config.context
-    x = torch.from_numpy(data[:length + 1].astype("int64"))
+    x = torch.from_numpy(data[:length + 1].astype("int64")).to(next(model.parameters()).device)
     half, total, scored = c // 2, 0.0, 0
     starts = list(range(0, length - c + 1, half))
     model.eval()

@@ -53,7 +53,7 @@ def evaluate(model: FloatLSTMModel, data: np.ndarray, length: int = 1 << 18, str
     if seq < 1:
         raise ValueError("too little data to evaluate on")
     per = length // streams // seq * seq
-    x = torch.from_numpy(data[: per * streams + 1].astype(np.int64))
+    x = torch.from_numpy(data[: per * streams + 1].astype(np.int64)).to(next(model.parameters()).device)
     rows = torch.stack([x[i * per: i * per + per + 1] for i in range(streams)])
     total, state = 0.0, None
     model.eval()
@@ -84,28 +84,28 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
           seq: int = 256, chunk: int = 16384, lr: float = 2e-3, seed: int = 0, quantized: bool = False,
           init: Path | dict | None = None, log_every: int = 100, eval_every: int = 1000, eval_bytes: int = 1 << 18,
           threads: int | None = None, time_limit: float | None = None, log=print, arch: str = "lstm",
-          layers: int = 1, heads: int = 4, width: int = 128, dtype=np.uint8) -> dict:
+          layers: int = 1, heads: int = 4, width: int = 128, dtype=np.uint8, device: str = "cpu") -> dict:
     """Train and save a float checkpoint to ``out`` (resumes from it when it exists).
 
     init: a checkpoint path or a state dict to start from. time_limit (seconds): stop then, with the learning-rate
     schedule running on whichever of steps and time is further along. arch, layers, heads, width: see build();
     a transformer's context is the segment, seq bytes. dtype: of the symbols in the files (bytes, or the tokens
-    of neuralzip.train.subword).
+    of neuralzip.train.subword). device: where to train ("cuda" on a GPU; the checkpoint is saved for the CPU).
     """
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     data = np.memmap(train_path, dtype=dtype, mode="r")
     dev = np.fromfile(dev_path, dtype=dtype)
-    resume = torch.load(out, weights_only=False) if out.exists() else None
+    resume = torch.load(out, weights_only=False, map_location="cpu") if out.exists() else None
     if resume:
         start_state = resume["model"]
     elif isinstance(init, (str, Path)):
-        start_state = torch.load(init, weights_only=False)["model"]
+        start_state = torch.load(init, weights_only=False, map_location="cpu")["model"]
     else:
         start_state = init
     embed_dim = start_state["embed.weight"].shape[1] if start_state is not None and arch != "transformer" else 64
-    model = build(arch, config, embed_dim, layers, heads, width, seq)
+    model = build(arch, config, embed_dim, layers, heads, width, seq).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.0)
     step = 0
     if start_state is not None:
@@ -117,7 +117,7 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
     started = time.monotonic()
     progress = 0.0
     while progress < 1:
-        x, y, reset = batches.next()
+        x, y, reset = (t.to(device) for t in batches.next())
         if state is not None:
             keep = (~reset).float()[None, :, None]
             state = tuple(s.detach() * keep for s in state)
@@ -146,7 +146,8 @@ def train(train_path: Path, dev_path: Path, out: Path, config: ModelConfig, step
             history.append({"step": step, "dev_bpb": dev_bpb})
             log(f"step {step} dev {dev_bpb:.4f} bpb")
             tmp = out.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+            torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "opt": opt.state_dict(),
+                        "step": step,
                         "config": asdict(config), "history": history,
                         "arch": {"arch": arch, "layers": layers, "heads": heads, "width": width, "context": seq}}, tmp)
             tmp.replace(out)
@@ -170,6 +171,7 @@ if __name__ == "__main__":
     p.add_argument("--minutes", type=float, help="stop after this long, the schedule following the clock")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda to train on a GPU")
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--arch", choices=ARCHITECTURES, default="lstm",
                    help="the exported one-layer LSTM, or a rival measured against it (CHOICES.md)")
@@ -185,5 +187,6 @@ if __name__ == "__main__":
         init, a.hidden = float_state(base), base.config.hidden
     r = train(a.train, a.dev, a.out, ModelConfig(hidden=a.hidden), a.steps, batch=a.batch, seq=a.seq, lr=a.lr,
               quantized=a.quantized, init=init, threads=a.threads, eval_every=a.eval_every, seed=a.seed,
-              time_limit=a.minutes and a.minutes * 60, arch=a.arch, layers=a.layers, heads=a.heads, width=a.width)
+              time_limit=a.minutes and a.minutes * 60, arch=a.arch, layers=a.layers, heads=a.heads, width=a.width,
+              device=a.device)
     print(json.dumps(r))
