@@ -23,10 +23,10 @@ class Level:
     chunk_size: int     # bytes per independent chunk
 
 
-DEFAULT_MODEL = "lstm384-v6"
-BEST_MODEL = "lstm384-v7"     # lstm384-v6 and adaptive probability maps: 3-6 % smaller, a third of the speed
-MIDDLE_MODEL = "lstm384-v4"   # three orders of counts and one set of betas: about 1.4 times the speed
-FAST_MODEL = "lstm384-v3"     # no context counts: about 3 times the speed, 0.1-0.4 bpb larger on text
+DEFAULT_MODEL = "lstm384-v10"
+BEST_MODEL = "lstm384-v11"    # lstm384-v10 and adaptive probability maps: 3-6 % smaller, a third of the speed
+MIDDLE_MODEL = "lstm384-v9"   # three orders of counts and one set of betas: about 1.4 times the speed
+FAST_MODEL = "lstm384-v8"     # no context counts: about 3 times the speed, 0.1-0.4 bpb larger on text
 LEVELS = {1: Level(FAST_MODEL, 4096), 2: Level(FAST_MODEL, 8192), 3: Level(MIDDLE_MODEL, 4096),
           4: Level(MIDDLE_MODEL, 4096),
           5: Level(DEFAULT_MODEL, 4096), 6: Level(DEFAULT_MODEL, 4096),

@@ -174,11 +174,14 @@ def test_bad_map_settings_are_refused(config):
 
 
 def test_the_best_model_is_the_default_with_maps():
-    """lstm384-v7 is what its card's command makes of lstm384-v6, byte for byte (so, the same SHA-256)."""
-    best = zoo.load(zoo.BEST_MODEL)
-    made = with_maps(zoo.load("lstm384-v6"), (1, 2), True, 16, 128, 12, "lstm384-v7", best.description)
-    assert zoo.BEST_MODEL == "lstm384-v7" and hashlib.sha256(made).digest() == best.sha256
-    assert zoo.level(9).model == zoo.level(7).model == "lstm384-v7" and zoo.level(6).model == "lstm384-v6"
+    """lstm384-v11 is what its card's command makes of lstm384-v10, and lstm384-v7 of lstm384-v6, byte for byte
+    (so, the same SHA-256)."""
+    for best, default in (("lstm384-v11", "lstm384-v10"), ("lstm384-v7", "lstm384-v6")):
+        model = zoo.load(best)
+        made = with_maps(zoo.load(default), (1, 2), True, 16, 128, 12, best, model.description)
+        assert hashlib.sha256(made).digest() == model.sha256
+    assert zoo.BEST_MODEL == "lstm384-v11" and zoo.DEFAULT_MODEL == "lstm384-v10"
+    assert zoo.level(9).model == zoo.level(7).model == "lstm384-v11" and zoo.level(6).model == "lstm384-v10"
 
 
 def test_golden_frequencies():
