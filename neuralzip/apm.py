@@ -19,15 +19,18 @@ so a point learns quickly at first and then averages.
 Tables start at the identity (the map returns p) and are shared by a match group's chunks in lockstep: every
 member reads before any writes, and the writes to one point in one step are summed, so the result depends only
 on the set of a step's writers, never on their order or the batch. All of it is integer arithmetic on the
-model's device, exactly as FORMAT.md "Secondary estimation" gives it; the stretch and squash tables are PAQ's,
-built from 33 integers.
+model's device, exactly as FORMAT.md "Secondary estimation" gives it (on the CPU as compiled loops,
+neuralzip.fused.apm, the same integers); the stretch and squash tables are PAQ's, built from 33 integers.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from . import fused
 from .counts import next_word, zero_table
+from .fused import apm as _loops
 
 PROB_BITS = 12                   # node probabilities in, 1 ... 4095
 POINTS = 33                      # per row: stretch -2048, -1920, ..., 2048 (in 256ths of a nat)
@@ -110,10 +113,29 @@ class AdaptiveProbabilityMaps:
         self.path_base = (1 << depth) - 1                                                     # (8,)
         self.path_shift = 8 - depth                                                           # (8,)
         self.bit_shift = 7 - depth
+        self.fused = fused.enabled(device)
+        if self.fused:                  # the same arithmetic as loops (neuralzip.fused.apm), on numpy views
+            B, A = len(groups), len(self.orders)
+            kinds = np.array([0 if k == "word" else k for k in self.orders], dtype=np.int64)   # 0: the word
+            self._position = np.zeros((B, 255), dtype=np.int64)     # each node's stretch + 2048, from mix()
+            state = (self.history.numpy(), self.word.numpy(), self.group_base.numpy(), kinds,
+                     np.array(self.order_base, dtype=np.int64), 32 - table_bits, self.points.numpy())
+            self._mix_args = state + (self.stretch.numpy(), self.start_map.numpy(), share, self._position)
+            writes = B * A * 8 * 2                                  # a step's at most
+            self._update_args = (self.lengths.numpy(),) + state + (
+                self.hits.numpy(), self.initial.numpy(), self._position, limit,
+                np.full((1 << (2 * writes).bit_length(), 2), -1, dtype=np.int64),     # a hash table of cells
+                np.zeros((writes, 6), dtype=np.int64))
 
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
         """(B, V) integer frequencies -> (B, V) int64 frequencies rebuilt from the maps' node probabilities."""
         B = freqs.shape[0]
+        if self.fused:
+            if freqs.shape != (B, 256):     # the loops read 256 a stream, unchecked
+                raise ValueError(f"the maps need (B, 256) frequencies, not {tuple(freqs.shape)}")
+            out = np.empty((B, 256), dtype=np.int64)
+            _loops.mix(np.ascontiguousarray(freqs.numpy(), dtype=np.int64), *self._mix_args, out)
+            return torch.from_numpy(out)
         level, pairs = freqs.long(), []
         for d in range(7, -1, -1):                      # node sums, the deepest first: (B, 2**d, 2) each
             level = level.view(B, 1 << d, 2)
@@ -146,6 +168,9 @@ class AdaptiveProbabilityMaps:
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Move the points of the byte at position t of each stream (symbols (B,) int64); follows mix()."""
+        if self.fused:
+            _loops.update(t, np.ascontiguousarray(symbols.numpy(), dtype=np.int64), *self._update_args)
+            return
         at, w = self._seen
         live = self.lengths > t                                                              # (B,)
         node = self.path_base + (symbols[:, None] >> self.path_shift)                         # (B, 8)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from . import fused
+from .fused import lstm as fused_lstm
 from .intops import int8_matmul, lookup, rshift_round
 
 H_SCALE = 127
@@ -100,6 +103,10 @@ class LSTMModel:
         self._a_hh = (limit // t["m_hh"].long()).to(torch.int32)
         self._a_out = (limit // t["m_out"].long()).to(torch.int32)
         self.t = t
+        self.fused = fused.enabled(self.device)
+        if self.fused:   # numpy views of what the loops read (neuralzip.fused.lstm)
+            self._np = {name: x.numpy() for name, x in dict(t, gate_lut=self._gate_lut, gate_off=self._gate_off,
+                        gate_lo=self._gate_lo, gate_hi=self._gate_hi, a_hh=self._a_hh, a_out=self._a_out).items()}
 
     def initial_state(self, batch: int) -> LSTMState:
         H = self.config.hidden
@@ -117,6 +124,8 @@ class LSTMModel:
         """Consume one token per stream: tokens (B,) int64 -> the next state."""
         cfg, t = self.config, self.t
         H, B = cfg.hidden, tokens.shape[0]
+        if self.fused:
+            return self._fused_step(state, tokens)
         pre = self._requant(int8_matmul(state.h, t["w_hh"]), t["m_hh"], self._a_hh)     # (B, 4H) at 2**gate_bits
         pre += t["gates_in"].index_select(0, tokens)
         idx = torch.clamp(pre.add_(self._gate_off), min=self._gate_lo, max=self._gate_hi)
@@ -128,6 +137,16 @@ class LSTMModel:
         h = rshift_round(rshift_round(o * tc, cfg.act_bits) * H_SCALE, cfg.act_bits)
         return LSTMState(h=h.to(torch.int8), c=c)
 
+    def _fused_step(self, state: LSTMState, tokens: torch.Tensor) -> LSTMState:
+        cfg, n = self.config, self._np
+        acc = int8_matmul(state.h, self.t["w_hh"]).numpy()
+        c = np.empty(state.c.shape, np.int32)
+        h = np.empty(state.h.shape, np.int8)
+        fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens.numpy()), n["gate_lut"], n["gate_off"],
+                         n["gate_lo"], n["gate_hi"], n["tanh_lut"], state.c.numpy(), c, h, cfg.requant_shift,
+                         cfg.act_bits, cfg.gate_bits, cfg.gate_range, cfg.cell_range, H_SCALE)
+        return LSTMState(h=torch.from_numpy(h), c=torch.from_numpy(c))
+
     def logits(self, state: LSTMState) -> torch.Tensor:
         """(B, V) int32 logits at scale 2**logit_bits."""
         z = self._requant(int8_matmul(state.h, self.t["w_out"]), self.t["m_out"], self._a_out)
@@ -137,6 +156,12 @@ class LSTMModel:
         """(B, V) int32 frequencies for the next symbol: 1 + 2**16 * exp(logit - best logit), from a table.
 
         Every symbol gets at least 1; the coder normalises by the sum (below 2**25)."""
+        if self.fused:
+            n = self._np
+            out = np.empty((state.h.shape[0], self.config.vocab_size), np.int32)
+            fused_lstm.frequencies(int8_matmul(state.h, self.t["w_out"]).numpy(), n["m_out"], n["a_out"],
+                                   n["b_out"], n["exp_lut"], self.config.requant_shift, out)
+            return torch.from_numpy(out)
         z = self.logits(state)
         below = z.amax(dim=1, keepdim=True) - z                              # >= 0; an integer max is exact
         return lookup(self.t["exp_lut"], below, 0).add_(1)

@@ -26,8 +26,11 @@ batch.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from . import fused
+from .fused import match as fused_match
 from .apm import AdaptiveProbabilityMaps
 from .counts import MAX_BETA_SETS, MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
@@ -84,10 +87,24 @@ class MatchModel:
         self.misses = prior[1].to(device).expand(batch, N_CELLS).clone()
         self.length_bucket = torch.tensor(_LENGTH_BUCKET, **long) * (len(_P_THRESHOLDS) + 1)
         self.thresholds = torch.tensor(_P_THRESHOLDS, **long)
+        self.fused = fused.enabled(device)
+        if self.fused:      # the loops (neuralzip.fused.match) work in place on these tensors' memory
+            self.predicted, self.cell = self.predicted.view(-1), self.cell.view(-1)
+            self._state = (self.history.numpy(), self.ptr.numpy(), self.length.numpy())
+            cells = (self.predicted.numpy(), self.cell.numpy(), self.hits.numpy(), self.misses.numpy())
+            self._mix_args = (self.length_bucket.numpy(), self.thresholds.numpy()) + cells[2:] + (BOOST_CAP,)
+            self._update_args = (self.start.numpy(),) + self._state[1:] + cells + (
+                self.ctx.numpy(), self.table.numpy(), self.row.numpy(), self.discard, self.local.numpy(),
+                self.local_row.numpy(), context, table_bits, local_bits, LENGTH_CAP, PRIOR_UNIT, _HASH_MULTIPLIER,
+                np.zeros(batch, np.int64), np.zeros(batch, np.int64))
 
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
         """(B, V) int32 network frequencies -> (B, V) int64, the predicted byte's share raised to the hit rate
         of its cell (when that is above the network's own)."""
+        if self.fused:
+            out = np.empty(freqs.shape, np.int64)
+            fused_match.mix(freqs.numpy(), *self._state, *self._mix_args, out, *self._update_args[3:5])
+            return torch.from_numpy(out)
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
         # a match only ever points at a byte already seen: at or before the previous step, in any stream (the
@@ -104,6 +121,10 @@ class MatchModel:
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Record the byte at position t of each stream: symbols (B,) int64. Follows mix() for the same step."""
+        if self.fused:
+            fused_match.update(t, np.ascontiguousarray(symbols.numpy()), self.lengths.numpy(), self._state[0],
+                               *self._update_args)
+            return
         predicting = self.length > 0
         hit = predicting & (self.predicted.squeeze(1) == symbols)
         self.hits.scatter_add_(1, self.cell, hit.long()[:, None] * PRIOR_UNIT)

@@ -1,0 +1,153 @@
+"""The loops of neuralzip.apm: AdaptiveProbabilityMaps.mix and .update for every stream of a batch as plain loops,
+compiled by numba, in the same integers as the tensor code (int64, floor division, the int32 tables truncated
+where the tensor code truncates them). A step's writes to the shared points are gathered per cell in a small hash
+table first, all reads before any write, so the result is the tensor code's whatever the order of the writers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import njit
+
+POINTS = 33
+HASH = 0x5BD1E995            # the maps' row hash (neuralzip.apm._HASH_MULTIPLIER) and the cells' in the scratch table
+MASK32 = 0xFFFFFFFF
+
+
+@njit
+def _context(kind, history, word):
+    """A map's context: the word being read (kind 0) or the last kind bytes."""
+    if kind == 0:
+        return word & 0xFFFFFF
+    return history & ((1 << 8 * kind) - 1)
+
+
+@njit
+def _cell(kind, key, shift, base, lo):
+    """The point at lo of a map's row for key (context * 255 + node): order 1's rows are the key itself."""
+    row = key if kind == 1 else ((key * HASH) & MASK32) >> shift
+    return (row + base) * POINTS + lo
+
+
+@njit
+def _wrap32(x):
+    """x as an int32 holds it (what .int() and an int32 add do)."""
+    return ((x + (1 << 31)) & MASK32) - (1 << 31)
+
+
+@njit
+def _floor_div(x, n):
+    """x // n, the maps' mean: by a constant (a multiplication and shifts) for the usual counts of maps."""
+    if n == 1:
+        return x
+    if n == 2:
+        return x >> 1
+    if n == 3:
+        return x // 3
+    if n == 4:
+        return x >> 2
+    return x // n
+
+
+@njit
+def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stretch, start_map, share, pos, out):
+    """freqs (B, 256) -> out (B, 256) rebuilt from the maps' node probabilities; pos (B, 255) keeps each node's
+    position (stretch + 2048) for update()."""
+    B, A = freqs.shape[0], kinds.shape[0]
+    tree = np.empty(511, np.int64)       # node sums, heap order: node i's halves are 2i + 1 and 2i + 2; then shares
+    p = np.empty(255, np.int64)
+    low = np.empty(255, np.int64)
+    high = np.empty(255, np.int64)
+    for b in range(B):
+        for v in range(256):
+            tree[255 + v] = freqs[b, v]
+        for i in range(254, -1, -1):
+            tree[i] = tree[2 * i + 1] + tree[2 * i + 2]
+        for i in range(255):
+            n1 = tree[2 * i + 2]
+            p[i] = min(max((n1 << 12) // (tree[2 * i + 1] + n1), 1), 4095)
+            pos[b, i] = stretch[p[i]]
+            low[i] = 0
+            high[i] = 0
+        for a in range(A):               # the points, a map at a time: loads that do not wait for each other
+            kind, base = kinds[a], group_base[b] + order_base[a]
+            context = _context(kind, history[b], word[b]) * 255
+            for i in range(255):
+                at = _cell(kind, context + i, shift, base, pos[b, i] >> 7)
+                low[i] += points[at]
+                high[i] += points[at + 1]
+        tree[0] = 1 << 24                # from here on each node's share of 2**24, the leaves last
+        for i in range(255):
+            position = pos[b, i]
+            w = position & 127
+            m = start_map[position] + _floor_div((low[i] * (128 - w) + high[i] * w) >> 7, A)
+            final = min(max(((p[i] << 4) * (16 - share) + m * share) >> 4, 16), 65520)
+            f = tree[i]
+            one = (f * final) >> 16
+            tree[2 * i + 1] = f - one
+            tree[2 * i + 2] = one
+        for v in range(256):
+            out[b, v] = tree[255 + v] + 1
+
+
+@njit
+def update(t, symbols, lengths, history, word, group_base, kinds, order_base, shift, points, hits, initial, pos,
+           limit, slots, writes):
+    """Move the points of each live stream's byte at position t (after mix() of the same step), then read the byte
+    into every stream's history and word. slots (S, 2): a scratch hash table, S a power of two above twice a step's
+    writes, column 0 all -1 (as this leaves it) for no cell, column 1 the cell's row in writes (a step's writes, 6):
+    cell, error, weight, writers, slot, hits before."""
+    B, A = symbols.shape[0], kinds.shape[0]
+    mask = slots.shape[0] - 1
+    cap = limit << 7
+    n = 0
+    for b in range(B):                    # every write's error, read before any point moves, summed per cell
+        if lengths[b] <= t:
+            continue
+        x = symbols[b]
+        for a in range(A):
+            kind, base = kinds[a], group_base[b] + order_base[a]
+            context = _context(kind, history[b], word[b]) * 255
+            for d in range(8):
+                node = (1 << d) - 1 + (x >> (8 - d))
+                bit = (x >> (7 - d) & 1) * 65535
+                position = pos[b, node]
+                lo, w = position >> 7, position & 127
+                at = _cell(kind, context + node, shift, base, lo)
+                for h in range(2):
+                    cell = at + h
+                    weight = w if h else 128 - w
+                    error = (bit - (points[cell] + initial[cell % POINTS])) * weight
+                    s = ((cell * HASH) >> 13) & mask
+                    while slots[s, 0] != cell and slots[s, 0] != -1:
+                        s = (s + 1) & mask
+                    if slots[s, 0] == -1:
+                        slots[s, 0] = cell
+                        slots[s, 1] = n
+                        writes[n, 0] = cell
+                        writes[n, 1] = error
+                        writes[n, 2] = weight
+                        writes[n, 3] = 1
+                        writes[n, 4] = s
+                        writes[n, 5] = hits[cell]        # read here, where the other work hides the wait
+                        n += 1
+                    else:
+                        j = slots[s, 1]
+                        writes[j, 1] += error
+                        writes[j, 2] += weight
+                        writes[j, 3] += 1
+    for j in range(n):                    # each cell once
+        cell = writes[j, 0]
+        seen = writes[j, 5]
+        step = writes[j, 1] // (min(seen, cap) + 192 + (writes[j, 3] << 7))
+        points[cell] = _wrap32(points[cell] + _wrap32(step))
+        hits[cell] = min(seen + writes[j, 2], cap)
+        slots[writes[j, 4], 0] = -1
+    for b in range(B):                    # every stream, finished or not, as the tensor code
+        x = symbols[b]
+        history[b] = ((history[b] << 8) | x) & MASK32
+        v, folded = word[b], x | 0x20
+        if (97 <= folded <= 122) or (0xC0 <= x < 0xE0) or (0x80 <= x < 0xC0 and v != 0):
+            word[b] = (((v ^ (x if x >= 128 else folded)) * HASH) & MASK32) | 1
+        else:
+            word[b] = 0
