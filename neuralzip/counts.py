@@ -39,6 +39,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import fused
+from .fused import counts as fused_counts
+
 Q_BITS = 22
 RECIPROCAL_BITS = 27             # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
 MAX_ORDER = 16                   # contexts are read from the last 16 bytes
@@ -63,6 +66,14 @@ def zero_table(shape, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.zeros(shape, dtype=torch.empty(0, dtype=dtype).numpy().dtype))
 
 
+def _aligned_zeros(table: torch.Tensor) -> torch.Tensor:
+    """A zero CPU table of table's shape and dtype starting on a 64-byte boundary (as cheap as zero_table's)."""
+    size = table.numel() * table.element_size()
+    raw = np.zeros(size + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return torch.from_numpy(raw[start:start + size].view(table.numpy().dtype).reshape(tuple(table.shape)))
+
+
 class ContextCounts:
     """Counts of the bytes that followed each context of the given orders, per group, for a batch of streams.
 
@@ -71,6 +82,9 @@ class ContextCounts:
     prior's weight in half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits:
     2**table_bits rows per group, for all orders together; start_token: the byte every stream is read as
     following.
+
+    On the CPU (neuralzip.fused.enabled), mix() and update() run as compiled loops (neuralzip.fused.counts) on the
+    same tables, in the same integers; the tensor code below is the path on CUDA, and their reference.
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, betas: tuple, table_bits: int,
@@ -103,7 +117,45 @@ class ContextCounts:
         self.words[:, 0] = start_token
         # the word context's words: hashes of the word being read (0 between words), of the word before it, 0...
         self.word = torch.zeros(batch, words, **long) if word else None                       # (B, W)
-        self._locate()
+        self.fused = fused.enabled(device)
+        if self.fused:
+            self._fused_init()
+        else:
+            self._locate()
+
+    def _fused_init(self) -> None:
+        """The numpy views and work space of the loops (neuralzip.fused.counts). Every table and every attribute
+        the tensor code keeps stays a tensor, sharing memory with the arrays the loops change in place."""
+        # the tables again, each row of counts and each bucket of tags and totals on whole cache lines (calloc's
+        # are 16 bytes past a page): a row read is 4 lines from memory, not 5
+        self.counts, self.tags, self.totals, self.kinds = map(_aligned_zeros, (self.counts, self.tags, self.totals,
+                                                                             self.kinds))
+        batch, contexts = self.words.shape[0], self.salts.shape[0]
+        shape = (batch, contexts)
+        self.rows, self.tag = torch.zeros(shape, dtype=torch.int64), torch.zeros(shape, dtype=torch.int64)
+        self.found = torch.zeros(shape, dtype=torch.bool)
+        n = batch * contexts
+        self._np = dict(
+            lengths=self.lengths.numpy(), group=self.group.numpy(), rows=self.rows.numpy(), tag=self.tag.numpy(),
+            found=self.found.numpy(), counts=self.counts.numpy(), tags=self.tags.numpy(),
+            totals=self.totals.numpy(), kinds=self.kinds.numpy(), betas=self.betas.numpy(), cost=self.cost.numpy(),
+            betas_a=np.ascontiguousarray(self.betas[:, :, 0].T.numpy()),               # (K, J)
+            betas_b=np.ascontiguousarray(self.betas[:, :, 1].T.numpy()),
+            log2_table=self.log2_table.numpy(), words=self.words.numpy(),
+            word=(self.word if self.word is not None else self.words).numpy(),
+            masks=self.masks.numpy(), salts=self.salts.numpy(),
+            chosen=np.zeros(self.cost.shape[0], np.int64), sums=np.zeros(batch, np.int64),
+            none=np.zeros((1, 1), np.int64),
+            places=np.zeros(1 << (2 * n - 1).bit_length(), np.int32), place=np.zeros(n, np.int64),
+            link=np.zeros(n, np.int64), byte=np.zeros(n, np.int64), unique=np.zeros(n, np.int64),
+            head=np.zeros(n, np.int64), kept=np.zeros(n, np.int64), claim=np.zeros(n, np.int64),
+            add=np.zeros(256, np.int64), cells=np.zeros(256, np.int64))
+        self._freqs = None
+        betas = self.betas.numpy()       # betas whose divisors the loops may divide in floating point
+        self._fast = bool(betas.min() >= 0 and betas[:, :, 1].min() >= 1 and betas.max() < 1 << 31)
+        a = self._np
+        fused_counts.locate(a["words"], a["word"], int(self.word is not None), a["masks"], a["salts"], a["group"],
+                            self.table_bits, a["tags"], a["totals"], a["tag"], a["found"], a["rows"])
 
     def _locate(self) -> None:
         """The row and tag of each stream's current context, per order, and whether it was found there.
@@ -140,6 +192,14 @@ class ContextCounts:
         """(B, V) integer frequencies -> (B, V) int64 frequencies (each >= 1) with every order's counts blended
         in (see the module docstring). Each order's division is a multiplication by one reciprocal per stream,
         floor(2**RECIPROCAL_BITS / divisor), which scales the whole row alike: the coder normalises by the sum."""
+        if self.fused:
+            a = self._np
+            f = np.ascontiguousarray(freqs.numpy(), np.int64)
+            out = np.empty(f.shape, np.int64)
+            fused_counts.mix(f, a["cost"], a["group"], a["betas"], a["rows"], a["found"], self.empty, a["counts"],
+                             a["totals"], a["kinds"], self._fast, a["chosen"], a["sums"], out)
+            self._freqs = f          # update() scores the byte from these (unchanged until then, as Predictor has it)
+            return torch.from_numpy(out)
         f = freqs.long()
         q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
         c, n, u = self.lookup()
@@ -174,6 +234,18 @@ class ContextCounts:
 
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Count the byte at position t of each stream (symbols (B,) int64); follows mix() for the same step."""
+        if self.fused:
+            a = self._np
+            if len(self.betas) > 1 and self._freqs is None:
+                raise RuntimeError("with several sets of betas, update() follows mix()")
+            fused_counts.update(
+                t, np.ascontiguousarray(symbols.numpy(), np.int64), a["lengths"], a["group"], a["rows"], a["tag"],
+                a["found"], self.discard, self.empty, a["counts"], a["tags"], a["totals"], a["kinds"],
+                len(self.betas) > 1, self._fast, a["none"] if self._freqs is None else self._freqs, a["sums"],
+                a["betas_a"], a["betas_b"], a["cost"], a["log2_table"], a["words"], a["word"],
+                int(self.word is not None), a["masks"], a["salts"], self.table_bits, a["places"], a["place"],
+                a["link"], a["byte"], a["unique"], a["head"], a["kept"], a["claim"], a["add"], a["cells"])
+            return
         live = (self.lengths > t)[:, None]
         if len(self.betas) > 1:
             self._score(live, symbols)
