@@ -80,13 +80,15 @@ class AdaptiveProbabilityMaps:
     orders: context lengths in bytes, each 1 to 3; word: a map on the word being read too (its hash as the
     counts' word context reads it, neuralzip.counts.next_word); table_bits: rows per map but order 1's (which has
     one row per (byte, node), 65,280); limit: a point's hit count stops growing here; share: sixteenths of the new
-    probability that come from the maps; start_token: the byte every stream is read as following.
+    probability that come from the maps; start_token: the byte every stream is read as following; mass: when above
+    0, only the nodes holding at least 2**-mass of the frequencies are mapped, the rest keep the prediction (a
+    node the prediction gives little weight to costs little either way, and skipping it spares its reads).
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, table_bits: int, limit: int,
-                 share: int, start_token: int, device: torch.device, word: bool = False):
+                 share: int, start_token: int, device: torch.device, word: bool = False, mass: int = 0):
         long = dict(dtype=torch.int64, device=device)
-        self.orders, self.limit, self.share = tuple(orders) + ("word",) * word, limit, share
+        self.orders, self.limit, self.share, self.mass = tuple(orders) + ("word",) * word, limit, share, mass
         self.lengths = torch.tensor(lengths, **long)                                          # (B,)
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
         group = torch.tensor([label[g] for g in groups], **long)
@@ -120,7 +122,7 @@ class AdaptiveProbabilityMaps:
             self._position = np.zeros((B, 255), dtype=np.int64)     # each node's stretch + 2048, from mix()
             state = (self.history.numpy(), self.word.numpy(), self.group_base.numpy(), kinds,
                      np.array(self.order_base, dtype=np.int64), 32 - table_bits, self.points.numpy())
-            self._mix_args = state + (self.stretch.numpy(), self.start_map.numpy(), share, self._position)
+            self._mix_args = state + (self.stretch.numpy(), self.start_map.numpy(), share, mass, self._position)
             writes = B * A * 8 * 2                                  # a step's at most
             self._update_args = (self.lengths.numpy(),) + state + (
                 self.hits.numpy(), self.initial.numpy(), self._position, limit,
@@ -160,6 +162,9 @@ class AdaptiveProbabilityMaps:
         a = self.start_map.index_select(0, pos.view(-1)).view(B, 255) + torch.div(
             (low * (128 - w) + high * w) >> 7, len(self.orders), rounding_mode="floor")
         final = (((p << 4) * (16 - self.share) + a * self.share) >> 4).clamp_(FINAL_MIN, FINAL_MAX)
+        if self.mass:                                   # nodes with too little of the total keep the prediction
+            mass = n.sum(2)                                                                   # (B, 255)
+            final = torch.where((mass << self.mass) >= mass[:, :1], final, p << 4)
         f = torch.full((B, 1), 1 << LEAF_TOTAL_BITS, dtype=torch.int64, device=freqs.device)
         for d in range(8):                              # split every node's share between its halves
             one = (f * final[:, (1 << d) - 1:(2 << d) - 1]) >> 16                             # (B, 2**d)

@@ -53,6 +53,8 @@ class ModelConfig:
     apm_limit: int = 0           # a map's point learns at 1 / (hits + 1.5), its hits counted up to this
     apm_share: int = 0           # sixteenths of each node's probability that come from the maps
     apm_word: int = 0            # 1: a map on the word being read too (hashed into 2**apm_table_bits rows)
+    apm_mass: int = 0            # > 0: only nodes holding at least 2**-apm_mass of the frequencies are mapped (the
+                                 # others, whose bytes the prediction finds unlikely, keep it); 0: every node
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

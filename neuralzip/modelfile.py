@@ -34,7 +34,7 @@ class ModelFile:
 
 # config fields added after models were shipped: written only when set, so that a model made before one existed
 # rebuilds to the same bytes (and the same SHA-256, its identity in every stream)
-_LATER_FIELDS = {"count_word", "apm_orders", "apm_table_bits", "apm_limit", "apm_share", "apm_word"}
+_LATER_FIELDS = {"count_word", "apm_orders", "apm_table_bits", "apm_limit", "apm_share", "apm_word", "apm_mass"}
 
 
 def dump(name: str, config: ModelConfig, tensors: dict[str, torch.Tensor], description: str = "") -> bytes:

@@ -207,12 +207,13 @@ class Predictor:
             orders = list(c.apm_orders)
             if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0] and orders[-1] <= 3
                     and c.apm_word in (0, 1) and (orders[-1] == 1 and not c.apm_word or 8 <= c.apm_table_bits <= 24)
-                    and 1 <= c.apm_limit <= 1023 and 0 <= c.apm_share <= 16):
+                    and 1 <= c.apm_limit <= 1023 and 0 <= c.apm_share <= 16 and 0 <= c.apm_mass <= 24):
                 raise ValueError("adaptive probability maps need match groups, ascending orders from 1 to 3, "
                                  "apm_word 0 or 1, apm_table_bits from 8 to 24 for orders above 1 or a word map, "
-                                 "apm_limit from 1 to 1023 and apm_share from 0 to 16")
+                                 "apm_limit from 1 to 1023, apm_share from 0 to 16 and apm_mass from 0 to 24")
             self.apm = AdaptiveProbabilityMaps(groups, lengths, orders, c.apm_table_bits, c.apm_limit,
-                                               c.apm_share, c.start_token, model.device, word=c.apm_word == 1)
+                                               c.apm_share, c.start_token, model.device, word=c.apm_word == 1,
+                                               mass=c.apm_mass)
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""

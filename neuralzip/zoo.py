@@ -23,7 +23,7 @@ class Level:
     chunk_size: int     # bytes per independent chunk
 
 
-DEFAULT_MODEL = "lstm384-v10"
+DEFAULT_MODEL = "lstm384-v12"  # lstm384-v10 and the maps on the nodes that hold 1/256 of the prediction or more
 BEST_MODEL = "lstm384-v11"    # lstm384-v10 and adaptive probability maps: 3-6 % smaller, a third of the speed
 MIDDLE_MODEL = "lstm384-v9"   # three orders of counts and one set of betas: about 1.4 times the speed
 FAST_MODEL = "lstm384-v8"     # no context counts: about 3 times the speed, 0.1-0.4 bpb larger on text

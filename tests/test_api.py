@@ -413,8 +413,10 @@ def test_thread_count_gives_identical_streams():
 
 
 @pytest.mark.parametrize("model, level, digest, version_1", [
-    # the default, lstm384-v10: lstm384-v6's counts and word context on a network trained 36,000 steps
-    (None, None, "6d08d1d417e2de48", "60ba72acd674b0b0"),
+    # the default, lstm384-v12: lstm384-v10 and the maps on the nodes that hold 1/256 of the prediction or more
+    (None, None, "2023d8b43b8d7092", "9fb304cb93b8e50b"),
+    # the default before lstm384-v12, lstm384-v10: lstm384-v6's counts and word context, 36,000 steps of training
+    ("lstm384-v10", 6, "6d08d1d417e2de48", "60ba72acd674b0b0"),
     # the best levels, lstm384-v11: lstm384-v10 and probability maps
     (None, 7, "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
     ("lstm384-v6", 6, "ddf537a7a475bd27", "c450c57d0dc5ad3f"),  # the sixth default: counts and a word context

@@ -173,15 +173,31 @@ def test_bad_map_settings_are_refused(config):
         Predictor(_model(count_orders=(), count_betas=(), **config), 1, 10)
 
 
-def test_the_best_model_is_the_default_with_maps():
-    """lstm384-v11 is what its card's command makes of lstm384-v10, and lstm384-v7 of lstm384-v6, byte for byte
-    (so, the same SHA-256)."""
-    for best, default in (("lstm384-v11", "lstm384-v10"), ("lstm384-v7", "lstm384-v6")):
-        model = zoo.load(best)
-        made = with_maps(zoo.load(default), (1, 2), True, 16, 128, 12, best, model.description)
+def test_the_best_and_default_models_are_lstm384_v10_with_maps():
+    """lstm384-v11 and lstm384-v12 are what their cards' commands make of lstm384-v10, and lstm384-v7 of
+    lstm384-v6, byte for byte (so, the same SHA-256)."""
+    for made_of, base, mass in (("lstm384-v11", "lstm384-v10", 0), ("lstm384-v12", "lstm384-v10", 8),
+                                ("lstm384-v7", "lstm384-v6", 0)):
+        model = zoo.load(made_of)
+        made = with_maps(zoo.load(base), (1, 2), True, 16, 128, 12, made_of, model.description, mass)
         assert hashlib.sha256(made).digest() == model.sha256
-    assert zoo.BEST_MODEL == "lstm384-v11" and zoo.DEFAULT_MODEL == "lstm384-v10"
-    assert zoo.level(9).model == zoo.level(7).model == "lstm384-v11" and zoo.level(6).model == "lstm384-v10"
+    assert zoo.BEST_MODEL == "lstm384-v11" and zoo.DEFAULT_MODEL == "lstm384-v12"
+    assert zoo.level(9).model == zoo.level(7).model == "lstm384-v11" and zoo.level(6).model == "lstm384-v12"
+
+
+def test_maps_on_the_heavy_nodes_only():
+    """apm_mass: nodes holding less than 2**-mass of the frequencies keep the prediction exactly (FORMAT.md
+    "Secondary estimation"); with every node above the threshold the maps are the full ones."""
+    freqs = torch.full((1, 256), 1, dtype=torch.int64)
+    freqs[0, 65] = 1 << 20                       # nearly all the mass under one byte's path
+    full = AdaptiveProbabilityMaps([0], [1], (1,), 16, 128, 16, 10, torch.device("cpu"))
+    heavy = AdaptiveProbabilityMaps([0], [1], (1,), 16, 128, 16, 10, torch.device("cpu"), mass=8)
+    a, b = full.mix(freqs), heavy.mix(freqs)
+    assert not torch.equal(a, b)
+    # every byte off the heavy path sits under a light node at depth 2 or below: its split is the prediction's
+    assert b[0, 128] == b[0, 129] == b[0, 200]
+    assert torch.equal(AdaptiveProbabilityMaps([0], [1], (1,), 16, 128, 16, 10, torch.device("cpu"),
+                                               mass=24).mix(torch.full((1, 256), 7)), full.mix(torch.full((1, 256), 7)))
 
 
 def test_golden_frequencies():

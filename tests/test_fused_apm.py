@@ -29,10 +29,10 @@ def _fused(on: bool):
     return mock.patch.dict(os.environ, {"NEURALZIP_FUSED": "1" if on else "0"})
 
 
-def _maps(on: bool, groups, lengths, orders=(1, 2), word=True, table_bits=16, limit=128, share=12):
+def _maps(on: bool, groups, lengths, orders=(1, 2), word=True, table_bits=16, limit=128, share=12, mass=0):
     with _fused(on):
         maps = AdaptiveProbabilityMaps(groups, lengths, orders, table_bits, limit, share, 10, torch.device("cpu"),
-                                       word=word)
+                                       word=word, mass=mass)
     assert maps.fused == on
     return maps
 
@@ -74,7 +74,8 @@ def _compare_maps(rows: list[bytes], groups: list[int], pad: bytes = b"\0", seed
 ROWS = [TEXT, REPEATS, RANDOM, WORDS, TEXT[100:], REPEATS[::-1], WORDS[7:90], b"x"]
 
 
-@pytest.mark.parametrize("config", [dict(), dict(orders=(1, 2, 3), word=False, table_bits=8),
+@pytest.mark.parametrize("config", [dict(), dict(orders=(1, 2, 3), word=False, table_bits=8), dict(mass=8),
+                                    dict(mass=2, share=16), dict(mass=24, limit=1),
                                     dict(orders=(2, 3), table_bits=8, limit=1, share=16), dict(limit=2, share=0),
                                     dict(orders=(1,), word=False, table_bits=0, share=16),
                                     dict(orders=(3,), word=True, table_bits=9, limit=1023),
@@ -121,7 +122,7 @@ def _run(on: bool, model: LSTMModel, rows: list[bytes], groups: list[int]):
     return torch.stack(out), p.apm
 
 
-@pytest.mark.parametrize("name, config", [("lstm384-v11", dict()),
+@pytest.mark.parametrize("name, config", [("lstm384-v11", dict()), ("lstm384-v12", dict()),
                                           ("lstm384-v7", dict(apm_orders=(1, 2, 3), apm_word=0, apm_table_bits=8,
                                                               apm_limit=2, apm_share=16)),
                                           ("lstm384-v7", dict(apm_limit=1, apm_share=0))])

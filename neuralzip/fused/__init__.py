@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 
 try:
     import numba
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
 except ImportError:      # the tensor code does the same work, more slowly
     numba = None
 
@@ -33,3 +37,35 @@ def njit(function):
 def enabled(device: torch.device) -> bool:
     """Whether the predictor's parts on this device run the fused loops."""
     return numba is not None and torch.device(device).type == "cpu" and os.environ.get("NEURALZIP_FUSED", "1") != "0"
+
+
+if numba is not None:
+    @intrinsic
+    def prefetch(typingctx, array, index):
+        """Ask for the cache line of array's element at flat index (a C-contiguous array) without waiting for it:
+        the tables are far larger than the caches, and a loop that reads one row after another waits for memory
+        once per row, where asking a few rows ahead overlaps the waits with the work."""
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            pointer = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
+            i32 = ir.IntType(32)
+            function = builder.module.declare_intrinsic(
+                "llvm.prefetch", [pointer.type], ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32]))
+            builder.call(function, [pointer, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+            return context.get_dummy_value()
+        return types.void(array, types.int64), codegen
+else:
+    def prefetch(array, index):
+        pass
+
+
+@njit
+def floor_div(a, d):
+    """a // d for 0 <= a < 2**53 and 1 <= d < 2**61: a double quotient is within 1 of the floor, then corrected
+    (IEEE 754 division is correctly rounded, and the correction exact, so every machine gets the same integer).
+    np.true_divide: the quotient without Python's check for a zero divisor, which would stop the loops from
+    running several at a time."""
+    r = np.int64(np.true_divide(np.float64(a), np.float64(d)))
+    r -= np.int64(r * d > a)
+    r += np.int64((r + 1) * d <= a)
+    return r

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import njit
+from . import floor_div, njit
 
 POINTS = 33
 HASH = 0x5BD1E995            # the maps' row hash (neuralzip.apm._HASH_MULTIPLIER) and the cells' in the scratch table
@@ -50,38 +50,60 @@ def _floor_div(x, n):
 
 
 @njit
-def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stretch, start_map, share, pos, out):
+def _nodes(freqs, b, tree, p, pos, stretch):
+    """Stream b's node sums (tree, heap order: node i's halves are 2i + 1 and 2i + 2, the leaves from 255), each
+    node's probability p and its stretch position pos[b] (+ 2048)."""
+    for v in range(256):
+        tree[255 + v] = freqs[b, v]
+    for i in range(254, -1, -1):
+        tree[i] = tree[2 * i + 1] + tree[2 * i + 2]
+    exact = tree[0] < 1 << 41            # then every n1 << 12 is below 2**53: a double quotient, corrected
+    for i in range(255):
+        n1 = tree[2 * i + 2]
+        q = floor_div(n1 << 12, tree[2 * i + 1] + n1) if exact else (n1 << 12) // (tree[2 * i + 1] + n1)
+        p[i] = min(max(q, 1), 4095)
+        pos[b, i] = stretch[p[i]]
+
+
+@njit
+def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stretch, start_map, share, mass, pos,
+        out):
     """freqs (B, 256) -> out (B, 256) rebuilt from the maps' node probabilities; pos (B, 255) keeps each node's
-    position (stretch + 2048) for update()."""
+    position (stretch + 2048) for update(). With mass > 0 only nodes holding 2**-mass of the total are mapped."""
     B, A = freqs.shape[0], kinds.shape[0]
-    tree = np.empty(511, np.int64)       # node sums, heap order: node i's halves are 2i + 1 and 2i + 2; then shares
+    tree = np.empty(511, np.int64)       # node sums, then each node's share
     p = np.empty(255, np.int64)
     low = np.empty(255, np.int64)
     high = np.empty(255, np.int64)
+    mapped = np.empty(255, np.int64)     # the nodes mapped, in order
     for b in range(B):
-        for v in range(256):
-            tree[255 + v] = freqs[b, v]
-        for i in range(254, -1, -1):
-            tree[i] = tree[2 * i + 1] + tree[2 * i + 2]
+        _nodes(freqs, b, tree, p, pos, stretch)
+        n = 0
         for i in range(255):
-            n1 = tree[2 * i + 2]
-            p[i] = min(max((n1 << 12) // (tree[2 * i + 1] + n1), 1), 4095)
-            pos[b, i] = stretch[p[i]]
+            if mass == 0 or (tree[i] << mass) >= tree[0]:
+                mapped[n] = i
+                n += 1
             low[i] = 0
             high[i] = 0
         for a in range(A):               # the points, a map at a time: loads that do not wait for each other
             kind, base = kinds[a], group_base[b] + order_base[a]
             context = _context(kind, history[b], word[b]) * 255
-            for i in range(255):
+            for j in range(n):
+                i = mapped[j]
                 at = _cell(kind, context + i, shift, base, pos[b, i] >> 7)
                 low[i] += points[at]
                 high[i] += points[at + 1]
+        j = 0
         tree[0] = 1 << 24                # from here on each node's share of 2**24, the leaves last
         for i in range(255):
-            position = pos[b, i]
-            w = position & 127
-            m = start_map[position] + _floor_div((low[i] * (128 - w) + high[i] * w) >> 7, A)
-            final = min(max(((p[i] << 4) * (16 - share) + m * share) >> 4, 16), 65520)
+            if j < n and mapped[j] == i:
+                j += 1
+                position = pos[b, i]
+                w = position & 127
+                m = start_map[position] + _floor_div((low[i] * (128 - w) + high[i] * w) >> 7, A)
+                final = min(max(((p[i] << 4) * (16 - share) + m * share) >> 4, 16), 65520)
+            else:
+                final = p[i] << 4
             f = tree[i]
             one = (f * final) >> 16
             tree[2 * i + 1] = f - one

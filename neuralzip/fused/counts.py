@@ -11,14 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import njit
-
-try:
-    from llvmlite import ir
-    from numba.core import types
-    from numba.extending import intrinsic
-except ImportError:         # no numba: nothing here is compiled, nor run (neuralzip.fused.enabled)
-    intrinsic = None
+from . import floor_div as _floor_div, njit, prefetch as _prefetch
 
 _Q_BITS = 22                  # neuralzip.counts' constants (that module imports this one, not the reverse)
 _RECIPROCAL_BITS = 27
@@ -32,26 +25,6 @@ _FIBONACCI = 0x9E3779B97F4A7C15 - (1 << 64)    # 2**64 / the golden ratio, as an
 _AHEAD = 4                    # how many streams (or rows) ahead a loop asks for the rows it will read
 
 
-if intrinsic is not None:
-    @intrinsic
-    def _prefetch(typingctx, array, index):
-        """Ask for the cache line of array's element at flat index (a C-contiguous array) without waiting for it:
-        the tables are far larger than the caches, and a loop that reads one row after another waits for memory
-        once per row, where asking a few rows ahead overlaps the waits with the work."""
-        def codegen(context, builder, signature, args):
-            data = context.make_array(signature.args[0])(context, builder, args[0]).data
-            pointer = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
-            i32 = ir.IntType(32)
-            function = builder.module.declare_intrinsic(
-                "llvm.prefetch", [pointer.type], ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32]))
-            builder.call(function, [pointer, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-            return context.get_dummy_value()
-        return types.void(array, types.int64), codegen
-else:
-    def _prefetch(array, index):
-        pass
-
-
 @njit
 def _prefetch_row(counts, totals, kinds, r):
     """A row's counts (four cache lines: the tables start on one, neuralzip.counts) and its total and kinds."""
@@ -59,17 +32,6 @@ def _prefetch_row(counts, totals, kinds, r):
         _prefetch(counts, r * 256 + line)
     _prefetch(totals, r)
     _prefetch(kinds, r)
-
-
-@njit
-def _floor_div(a, d):
-    """a // d for 0 <= a < 2**53 and 1 <= d < 2**61: a double quotient is within 1 of the floor, then corrected.
-    (np.true_divide: the quotient without Python's check for a zero divisor, which would stop the loops from
-    running several at a time.)"""
-    r = np.int64(np.true_divide(np.float64(a), np.float64(d)))
-    r -= np.int64(r * d > a)
-    r += np.int64((r + 1) * d <= a)
-    return r
 
 
 @njit

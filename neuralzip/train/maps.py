@@ -11,9 +11,10 @@ from .. import modelfile
 
 
 def with_maps(model: modelfile.ModelFile, orders: tuple, word: bool, table_bits: int, limit: int, share: int,
-              name: str, description: str = "") -> bytes:
+              name: str, description: str = "", mass: int = 0) -> bytes:
     config = dataclasses.replace(model.config, apm_orders=tuple(orders), apm_word=int(word),
-                                 apm_table_bits=table_bits, apm_limit=limit, apm_share=share)
+                                 apm_table_bits=table_bits, apm_limit=limit, apm_share=share,
+                                 apm_mass=mass)
     return modelfile.dump(name, config, model.tensors, description)
 
 
@@ -32,9 +33,11 @@ if __name__ == "__main__":
     p.add_argument("--table-bits", type=int, default=16, help="rows per map but order 1's: 2**bits")
     p.add_argument("--limit", type=int, default=128, help="a point's hits are counted up to this")
     p.add_argument("--share", type=int, default=12, help="sixteenths of each decision that come from the maps")
+    p.add_argument("--mass", type=int, default=0,
+                   help="map only the nodes holding 2**-MASS of the frequencies or more (0: every node)")
     p.add_argument("--description", default="")
     a = p.parse_args()
     data = with_maps(zoo.load(a.model), tuple(int(k) for k in a.orders.split(",")), a.word, a.table_bits, a.limit,
-                     a.share, a.name, a.description)
+                     a.share, a.name, a.description, a.mass)
     a.out.write_bytes(data)
     print(f"{a.out}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
