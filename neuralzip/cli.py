@@ -103,8 +103,9 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     for n in range(lo, hi + 1):
         helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} and -2 are the fast ones (a model without context "
                         "counts, small chunks)",
-                    hi: f"-7 ... -{hi} are the best (probability maps that learn from the file, at about a "
-                        f"third of the speed; -{hi}: the largest chunks); the default is -{neuralzip.DEFAULT_LEVEL}"
+                    hi: f"-7 ... -{hi} are the best (probability maps on every node, larger chunks, at about "
+                        f"two thirds of the default's speed; -{hi}: the largest chunks); the default is "
+                        f"-{neuralzip.DEFAULT_LEVEL} (maps on the nodes that carry the prediction)"
                     }.get(n, argparse.SUPPRESS)
         comp.add_argument(f"-{n}", dest="level", action="store_const", const=n, help=helptext)
     comp.add_argument("--level", type=int, metavar="N",

@@ -80,7 +80,8 @@ class LSTMModel:
     """Integer LSTM over bytes. Holds its tensors on one device; knows nothing of files or streams.
 
     All elementwise work is int32 (vectorised everywhere, no overflow by construction); table lookups go
-    through index_select.
+    through index_select. On the CPU the work after each matrix product runs as the loops of neuralzip.fused.lstm,
+    the same integers in one pass.
     """
 
     def __init__(self, config: ModelConfig, tensors: dict[str, torch.Tensor], device: str | torch.device = "cpu"):
@@ -144,8 +145,9 @@ class LSTMModel:
         acc = int8_matmul(state.h, self.t["w_hh"]).numpy()
         c = np.empty(state.c.shape, np.int32)
         h = np.empty(state.h.shape, np.int8)
-        fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens.numpy()), n["gate_lut"], n["gate_off"],
-                         n["gate_lo"], n["gate_hi"], n["tanh_lut"], state.c.numpy(), c, h, cfg.requant_shift,
+        fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens.numpy()),
+                         n["gate_lut"], n["gate_off"], n["gate_lo"], n["gate_hi"], n["tanh_lut"],
+                         np.ascontiguousarray(state.c.numpy()), c, h, cfg.requant_shift,
                          cfg.act_bits, cfg.gate_bits, cfg.gate_range, cfg.cell_range, H_SCALE)
         return LSTMState(h=torch.from_numpy(h), c=torch.from_numpy(c))
 
