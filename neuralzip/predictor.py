@@ -91,9 +91,10 @@ class MatchModel:
         if self.fused:      # the loops (neuralzip.fused.match) work in place on these tensors' memory
             self.predicted, self.cell = self.predicted.view(-1), self.cell.view(-1)
             self._state = (self.history.numpy(), self.ptr.numpy(), self.length.numpy())
-            cells = (self.predicted.numpy(), self.cell.numpy(), self.hits.numpy(), self.misses.numpy())
-            self._mix_args = (self.length_bucket.numpy(), self.thresholds.numpy()) + cells[2:] + (BOOST_CAP,)
-            self._update_args = (self.start.numpy(),) + self._state[1:] + cells + (
+            self._chosen = (self.predicted.numpy(), self.cell.numpy())      # mix() writes them, update() reads
+            counts = (self.hits.numpy(), self.misses.numpy())
+            self._mix_args = (self.length_bucket.numpy(), self.thresholds.numpy()) + counts + (BOOST_CAP,)
+            self._update_args = (self.start.numpy(),) + self._state[1:] + self._chosen + counts + (
                 self.ctx.numpy(), self.table.numpy(), self.row.numpy(), self.discard, self.local.numpy(),
                 self.local_row.numpy(), context, table_bits, local_bits, LENGTH_CAP, PRIOR_UNIT, _HASH_MULTIPLIER,
                 np.zeros(batch, np.int64), np.zeros(batch, np.int64))
@@ -103,7 +104,7 @@ class MatchModel:
         of its cell (when that is above the network's own)."""
         if self.fused:
             out = np.empty(freqs.shape, np.int64)
-            fused_match.mix(freqs.numpy(), *self._state, *self._mix_args, out, *self._update_args[3:5])
+            fused_match.mix(freqs.numpy(), *self._state, *self._mix_args, out, *self._chosen)
             return torch.from_numpy(out)
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
