@@ -16,6 +16,7 @@ from neuralzip.apm import AdaptiveProbabilityMaps
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import Predictor
 from test_counts import WORDS
+from test_fused_counts import _frequencies, _tokens
 from test_predictor import LINE, TEXT
 
 pytestmark = pytest.mark.skipif(fused.numba is None, reason="numba is not installed")
@@ -37,31 +38,13 @@ def _maps(on: bool, groups, lengths, orders=(1, 2), word=True, table_bits=16, li
     return maps
 
 
-def _tokens(rows: list[bytes], pad: bytes = b"\0") -> torch.Tensor:
-    steps = max(map(len, rows))
-    return torch.tensor([list(r.ljust(steps, pad)) for r in rows], dtype=torch.int64)
-
-
-def _frequencies(symbols: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """A prediction for each stream's byte: noise, and a peak on the byte that comes (or, a third of the time, on
-    another) from nothing to sure beyond the nodes' clamp; now and then int32, or large."""
-    B = symbols.shape[0]
-    f = torch.randint(1, 40, (B, 256), generator=g, dtype=torch.int64)
-    wrong = torch.rand(B, generator=g) < 0.33
-    peak = torch.where(wrong, torch.randint(0, 256, (B,), generator=g), symbols)
-    size = torch.tensor([0, 30, 1000, 1 << 16, 1 << 24])[torch.randint(0, 5, (B,), generator=g)]
-    f[torch.arange(B), peak] += size
-    kind = int(torch.randint(0, 4, (), generator=g))
-    return f.int() if kind == 0 else f << 14 if kind == 1 else f
-
-
 def _compare_maps(rows: list[bytes], groups: list[int], pad: bytes = b"\0", seed: int = 0, **config):
     """Run both paths on the same frequencies; every step's output and the state after must be equal."""
     tokens, lengths = _tokens(rows, pad), [len(r) for r in rows]
     ref, fast = _maps(False, groups, lengths, **config), _maps(True, groups, lengths, **config)
     g = torch.Generator().manual_seed(seed)
     for t in range(tokens.shape[1]):
-        f = _frequencies(tokens[:, t], g)
+        f = _frequencies(tokens[:, t], g, 14)
         want, got = ref.mix(f), fast.mix(f)
         assert got.dtype == torch.int64 and torch.equal(want, got), t
         ref.update(t, tokens[:, t])
