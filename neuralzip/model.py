@@ -16,7 +16,7 @@ import torch
 
 from . import fused
 from .fused import lstm as fused_lstm
-from .intops import int8_matmul, lookup, rshift_round
+from .intops import Int8Matrix, lookup, rshift_round
 
 H_SCALE = 127
 
@@ -59,7 +59,7 @@ class ModelConfig:
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)
     "gates_in": (torch.int32, lambda c: (c.vocab_size, 4 * c.hidden)),   # input + biases, at 2**gate_bits
-    "w_hh": (torch.int8, lambda c: (c.hidden, 4 * c.hidden)),            # (K, N) for int8_matmul
+    "w_hh": (torch.int8, lambda c: (c.hidden, 4 * c.hidden)),            # (K, N) for Int8Matrix
     "m_hh": (torch.int32, lambda c: (4 * c.hidden,)),                    # per-gate requantization multipliers
     "w_out": (torch.int8, lambda c: (c.hidden, c.vocab_size)),
     "m_out": (torch.int32, lambda c: (c.vocab_size,)),
@@ -106,6 +106,7 @@ class LSTMModel:
         self._a_hh = (limit // t["m_hh"].long()).to(torch.int32)
         self._a_out = (limit // t["m_out"].long()).to(torch.int32)
         self.t = t
+        self._hh, self._out = Int8Matrix(t["w_hh"]), Int8Matrix(t["w_out"])
         self.fused = fused.enabled(self.device)
         if self.fused:   # numpy views of what the loops read (neuralzip.fused.lstm)
             self._np = {name: x.numpy() for name, x in dict(t, gate_lut=self._gate_lut, gate_off=self._gate_off,
@@ -129,7 +130,7 @@ class LSTMModel:
         H, B = cfg.hidden, tokens.shape[0]
         if self.fused:
             return self._fused_step(state, tokens)
-        pre = self._requant(int8_matmul(state.h, t["w_hh"]), t["m_hh"], self._a_hh)     # (B, 4H) at 2**gate_bits
+        pre = self._requant(self._hh(state.h), t["m_hh"], self._a_hh)     # (B, 4H) at 2**gate_bits
         pre += t["gates_in"].index_select(0, tokens)
         idx = torch.clamp(pre.add_(self._gate_off), min=self._gate_lo, max=self._gate_hi)
         gates = self._gate_lut.index_select(0, idx.view(-1)).view(B, 4 * H)            # (B, 4H) at 2**act_bits
@@ -142,7 +143,7 @@ class LSTMModel:
 
     def _fused_step(self, state: LSTMState, tokens: torch.Tensor) -> LSTMState:
         cfg, n = self.config, self._np
-        acc = int8_matmul(state.h, self.t["w_hh"]).numpy()
+        acc = self._hh(state.h).numpy()
         c = np.empty(state.c.shape, np.int32)
         h = np.empty(state.h.shape, np.int8)
         fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens.numpy()),
@@ -153,7 +154,7 @@ class LSTMModel:
 
     def logits(self, state: LSTMState) -> torch.Tensor:
         """(B, V) int32 logits at scale 2**logit_bits."""
-        z = self._requant(int8_matmul(state.h, self.t["w_out"]), self.t["m_out"], self._a_out)
+        z = self._requant(self._out(state.h), self.t["m_out"], self._a_out)
         return z.add_(self.t["b_out"])
 
     def frequencies(self, state: LSTMState) -> torch.Tensor:
@@ -163,7 +164,7 @@ class LSTMModel:
         if self.fused:
             n = self._np
             out = np.empty((state.h.shape[0], self.config.vocab_size), np.int32)
-            fused_lstm.frequencies(int8_matmul(state.h, self.t["w_out"]).numpy(), n["m_out"], n["a_out"],
+            fused_lstm.frequencies(self._out(state.h).numpy(), n["m_out"], n["a_out"],
                                    n["b_out"], n["exp_lut"], self.config.requant_shift, out)
             return torch.from_numpy(out)
         z = self.logits(state)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from neuralzip import zoo
-from neuralzip.intops import _float_matmul, int8_matmul, rshift_round
+from neuralzip import intops
+from neuralzip.intops import Int8Matrix, _float_matmul, int8_matmul, rshift_round
 from neuralzip.model import LSTMModel
 
 TEXT = b"It was the best of times, it was the worst of times; \xff\x00 binary too.\n" * 2
@@ -68,14 +69,47 @@ def test_cuda_equals_cpu():
 
 @pytest.mark.parametrize("m, k, n", [(1, 384, 1536), (3, 8, 8), (40, 384, 256), (7, 2000, 16), (5, 13, 9)])
 def test_int8_matmul_is_exact(m, k, n):
+    a, b = _extreme_int8(m, k, n)
+    exact = (a.double() @ b.double()).to(torch.int64)
+    assert torch.equal(int8_matmul(a, b).to(torch.int64), exact)
+    assert torch.equal(_float_matmul(a, b).to(torch.int64), exact)
+
+
+@pytest.mark.parametrize("kernel", ["int_mm", "float32", "float64"])
+@pytest.mark.parametrize("m, k, n", [(2, 384, 1536), (40, 384, 256), (7, 1024, 16)])
+def test_every_int8_kernel_is_exact(monkeypatch, kernel, m, k, n):
+    """Whichever kernel a machine finds fastest gives the same integers (K = 1024 is float32's limit)."""
+    if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", k, n):
+        pytest.skip("torch._int_mm is not exact on this CPU")
+    a, b = _extreme_int8(m, k, n)
+    a[1], b[:, 1] = -128, -128           # float32's worst case: 1024 * 128 * 128 = 2**24
+    monkeypatch.setattr(intops, "_fastest", lambda device, k, n: kernel)
+    exact = (a.double() @ b.double()).to(torch.int64)
+    assert torch.equal(Int8Matrix(b)(a).to(torch.int64), exact)
+
+
+def test_float32_kernel_steps_aside_for_reduced_precision(monkeypatch):
+    a, b = _extreme_int8(3, 1024, 8)
+    a[1], b[:, 1] = -128, -128
+    monkeypatch.setattr(intops, "_fastest", lambda device, k, n: "float32")
+    matrix = Int8Matrix(b)
+    try:
+        torch.set_float32_matmul_precision("medium")
+        assert not intops._float32_is_exact()
+        assert torch.equal(matrix(a).to(torch.int64), (a.double() @ b.double()).to(torch.int64))
+        assert torch.float32 not in matrix._as
+    finally:
+        torch.set_float32_matmul_precision("highest")
+    assert intops._float32_is_exact()
+
+
+def _extreme_int8(m, k, n):
     g = torch.Generator().manual_seed(m * k * n)
     a = torch.randint(-127, 128, (m, k), generator=g, dtype=torch.int8)
     b = torch.randint(-127, 128, (k, n), generator=g, dtype=torch.int8)
     a[0] = 127
     b[:, 0] = 127
-    exact = (a.double() @ b.double()).to(torch.int64)
-    assert torch.equal(int8_matmul(a, b).to(torch.int64), exact)
-    assert torch.equal(_float_matmul(a, b).to(torch.int64), exact)
+    return a, b
 
 
 def test_rshift_round_rounds_half_up():
