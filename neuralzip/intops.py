@@ -9,11 +9,15 @@ from __future__ import annotations
 import functools
 import time
 
+import numpy as np
 import torch
+
+from . import fused
+from .fused import matmul as fused_matmul
 
 # float32 holds every integer below 2**24 exactly
 _FLOAT32_EXACT_K = (1 << 24) // (128 * 128)
-_TIMING_ROWS = 64      # the batch the kernels are timed on: a few dozen chunks' streams
+_TIMING_ROWS = 64      # batches of this many streams or more run the kernel timed on this many
 
 
 def rshift_round(x: torch.Tensor, shift: int) -> torch.Tensor:
@@ -66,51 +70,69 @@ def _float32_is_exact() -> bool:
 class Int8Matrix:
     """A fixed (K, N) int8 matrix b that (M, K) int8 batches are multiplied by, exactly, into (M, N) int32.
 
-    Every kernel here gives the same integers; which is fastest depends on the machine. torch._int_mm is, on CUDA
-    and on CPUs with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI, AMX); on a CPU with AVX2 alone it is 20
-    to 40 times slower than a float32 product, which is exact while K * 128 * 128 < 2**24 (every partial sum an
-    integer below 2**24, in any order). So on the CPU the first product of each shape times the exact kernels,
-    once per process, and keeps the fastest: the choice changes the speed, never a bit of the result.
+    Every kernel here gives the same integers; which is fastest depends on the machine and the batch.
+    torch._int_mm is, on CUDA and on CPUs with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI, AMX); on a
+    CPU with AVX2 alone it is 20 to 40 times slower than a float32 product, which is exact while K * 128 * 128 <=
+    2**24 (every partial sum an integer of at most 2**24, in any order), and for a batch of a few streams the loop
+    of neuralzip.fused.matmul beats both. So on the CPU the first product of each shape and batch size (in powers
+    of two up to _TIMING_ROWS) times the exact kernels, once per process, and keeps the fastest: the choice changes
+    the speed, never a bit of the result.
     """
 
     def __init__(self, b: torch.Tensor):
         self.b = b
-        self._as = {}                              # b in the float dtypes, converted once
+        self._forms = {}                           # b as each kernel takes it, made once
 
     def __call__(self, a: torch.Tensor) -> torch.Tensor:
         k, n = self.b.shape
-        kernel = _fastest(str(self.b.device), k, n)
+        kernel = _fastest(str(self.b.device), k, n, min(_TIMING_ROWS, 1 << (a.shape[0] - 1).bit_length()))
+        if kernel == "float32" and not _float32_is_exact():
+            kernel = "float64"
+        return self.product(kernel, a)
+
+    def product(self, kernel: str, a: torch.Tensor) -> torch.Tensor:
+        """a @ b by the named kernel: "int_mm", "float32", "float64" or "loops"."""
+        if kernel not in self._forms:
+            self._forms[kernel] = _FORMS[kernel](self.b)
+        b = self._forms[kernel]
         if kernel == "int_mm":
-            return _int_mm(a, self.b)
-        dtype = torch.float32 if kernel == "float32" and _float32_is_exact() else torch.float64
-        if dtype not in self._as:
-            self._as[dtype] = self.b.to(dtype)
-        return (a.to(dtype) @ self._as[dtype]).to(torch.int32)
+            return _int_mm(a, b)
+        if kernel == "loops":
+            out = np.empty((a.shape[0], self.b.shape[1]), np.int32)
+            fused_matmul.int8_product(np.ascontiguousarray(a.numpy()), b, out)
+            return torch.from_numpy(out)
+        return (a.to(b.dtype) @ b).to(torch.int32)
+
+
+_FORMS = {"int_mm": lambda b: b, "float32": lambda b: b.float(), "float64": lambda b: b.double(),
+          "loops": lambda b: b.t().contiguous().numpy()}
 
 
 @functools.lru_cache(maxsize=None)
-def _fastest(device: str, k: int, n: int) -> str:
-    """The fastest exact kernel for a (K, N) int8 matrix on this device: "int_mm", "float32" or "float64"."""
+def _fastest(device: str, k: int, n: int, rows: int) -> str:
+    """The fastest exact kernel for a (K, N) int8 matrix on this device, timed on batches of rows."""
     exact_int = _int_mm_is_exact(device, k, n)
     if not device.startswith("cpu"):
         return "int_mm" if exact_int else "float64"
-    b = torch.ones(k, n, dtype=torch.int8)
-    a = torch.ones(_TIMING_ROWS, k, dtype=torch.int8)
-    b64 = b.double()
-    kernels = {"float64": lambda: a.double() @ b64}
+    kernels = ["float64"]
     if k <= _FLOAT32_EXACT_K and _float32_is_exact():
-        b32 = b.float()
-        kernels["float32"] = lambda: a.float() @ b32
+        kernels.append("float32")
     if exact_int:
-        kernels["int_mm"] = lambda: torch._int_mm(a, b)
-    return min(kernels, key=lambda name: _seconds(kernels[name]))
+        kernels.append("int_mm")
+    if fused.enabled(torch.device(device)):
+        kernels.append("loops")
+    matrix, a = Int8Matrix(torch.ones(k, n, dtype=torch.int8)), torch.ones(rows, k, dtype=torch.int8)
+    return min(kernels, key=lambda kernel: _seconds(lambda: matrix.product(kernel, a)))
 
 
 def _seconds(run) -> float:
-    run()                                          # the first call pays for allocation and dispatch
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
+    run()                                          # the first call pays for conversion, allocation and dispatch
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def int8_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

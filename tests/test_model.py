@@ -5,8 +5,7 @@ import hashlib
 import pytest
 import torch
 
-from neuralzip import zoo
-from neuralzip import intops
+from neuralzip import fused, intops, zoo
 from neuralzip.intops import Int8Matrix, _float_matmul, int8_matmul, rshift_round
 from neuralzip.model import LSTMModel
 
@@ -75,29 +74,36 @@ def test_int8_matmul_is_exact(m, k, n):
     assert torch.equal(_float_matmul(a, b).to(torch.int64), exact)
 
 
-@pytest.mark.parametrize("kernel", ["int_mm", "float32", "float64"])
+@pytest.mark.parametrize("kernel", ["int_mm", "float32", "float64", "loops"])
 @pytest.mark.parametrize("m, k, n", [(2, 384, 1536), (40, 384, 256), (7, 1024, 16)])
 def test_every_int8_kernel_is_exact(monkeypatch, kernel, m, k, n):
     """Whichever kernel a machine finds fastest gives the same integers (K = 1024 is float32's limit)."""
     if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", k, n):
         pytest.skip("torch._int_mm is not exact on this CPU")
+    if kernel == "loops" and not fused.enabled("cpu"):
+        pytest.skip("numba is missing or NEURALZIP_FUSED=0")
     a, b = _extreme_int8(m, k, n)
     a[1], b[:, 1] = -128, -128           # float32's worst case: 1024 * 128 * 128 = 2**24
-    monkeypatch.setattr(intops, "_fastest", lambda device, k, n: kernel)
+    monkeypatch.setattr(intops, "_fastest", lambda device, k, n, rows: kernel)
     exact = (a.double() @ b.double()).to(torch.int64)
     assert torch.equal(Int8Matrix(b)(a).to(torch.int64), exact)
+
+
+def test_the_fastest_kernel_is_one_of_them():
+    for rows in (1, 64):
+        assert intops._fastest("cpu", 384, 256, rows) in ("int_mm", "float32", "float64", "loops")
 
 
 def test_float32_kernel_steps_aside_for_reduced_precision(monkeypatch):
     a, b = _extreme_int8(3, 1024, 8)
     a[1], b[:, 1] = -128, -128
-    monkeypatch.setattr(intops, "_fastest", lambda device, k, n: "float32")
+    monkeypatch.setattr(intops, "_fastest", lambda device, k, n, rows: "float32")
     matrix = Int8Matrix(b)
     try:
         torch.set_float32_matmul_precision("medium")
         assert not intops._float32_is_exact()
         assert torch.equal(matrix(a).to(torch.int64), (a.double() @ b.double()).to(torch.int64))
-        assert torch.float32 not in matrix._as
+        assert "float32" not in matrix._forms
     finally:
         torch.set_float32_matmul_precision("highest")
     assert intops._float32_is_exact()
