@@ -22,6 +22,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# the instruction sets that decide which exact int8 product is fastest (neuralzip.intops.Int8Matrix): int8 dot
+# products (VNNI, AMX) make torch._int_mm fast; AVX2 alone leaves it 20-40 times slower than float32
+INT8_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_features() -> list[str]:
+    """Which of INT8_FEATURES /proc/cpuinfo lists (Linux; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return [f for f in INT8_FEATURES if f in flags]
+    except OSError:
+        pass
+    return []
+
+
 def memory_gib() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -64,7 +81,7 @@ def describe(device: str) -> dict:
         cores_usable = os.cpu_count()
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_model(), "cores": os.cpu_count(), "cores_usable": cores_usable, "memory_gib": memory_gib(),
+        "cpu": cpu_model(), "cpu_features": cpu_features(), "cores": os.cpu_count(), "cores_usable": cores_usable, "memory_gib": memory_gib(),
         "os": platform.platform(), "python": platform.python_version(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(unset)"),

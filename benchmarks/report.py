@@ -148,7 +148,8 @@ def _run_section(run: dict) -> list[str]:
     lines = ["## Run", "",
              f"- command: `{run['command']}`",
              f"- date: {m['date']}",
-             f"- machine: {m['cpu']}, {m['cores']} cores ({m['cores_usable']} usable), "
+             f"- machine: {m['cpu']} ({', '.join(m.get('cpu_features') or ['flags unknown'])}), {m['cores']} cores "
+             f"({m['cores_usable']} usable), "
              f"{m['memory_gib']} GiB memory; {m['os']}",
              f"- load average at start / end: {m['load_average_at_start']} / {run.get('load_average_at_end')} "
              "(other work on the machine slows every figure and shares RAPL's)",
