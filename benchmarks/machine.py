@@ -81,7 +81,8 @@ def describe(device: str) -> dict:
         cores_usable = os.cpu_count()
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_model(), "cpu_features": cpu_features(), "cores": os.cpu_count(), "cores_usable": cores_usable, "memory_gib": memory_gib(),
+        "cpu": cpu_model(), "cpu_features": cpu_features(), "cores": os.cpu_count(), "cores_usable": cores_usable,
+        "memory_gib": memory_gib(),
         "os": platform.platform(), "python": platform.python_version(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(unset)"),

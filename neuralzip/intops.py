@@ -15,7 +15,7 @@ import torch
 from . import fused
 from .fused import matmul as fused_matmul
 
-# float32 holds every integer below 2**24 exactly
+# float32 holds every integer up to 2**24 exactly: an int8 product is exact in it for K up to this
 _FLOAT32_EXACT_K = (1 << 24) // (128 * 128)
 _TIMING_ROWS = 64      # batches of this many streams or more run the kernel timed on this many
 
@@ -71,12 +71,12 @@ class Int8Matrix:
     """A fixed (K, N) int8 matrix b that (M, K) int8 batches are multiplied by, exactly, into (M, N) int32.
 
     Every kernel here gives the same integers; which is fastest depends on the machine and the batch.
-    torch._int_mm is, on CUDA and on CPUs with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI, AMX); on a
-    CPU with AVX2 alone it is 20 to 40 times slower than a float32 product, which is exact while K * 128 * 128 <=
-    2**24 (every partial sum an integer of at most 2**24, in any order), and for a batch of a few streams the loop
-    of neuralzip.fused.matmul beats both. So on the CPU the first product of each shape and batch size (in powers
-    of two up to _TIMING_ROWS) times the exact kernels, once per process, and keeps the fastest: the choice changes
-    the speed, never a bit of the result.
+    torch._int_mm is the fastest on CUDA and on CPUs with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI,
+    AMX); on a CPU with AVX2 alone it is 20 to 40 times slower than a float32 product, which is exact while
+    K * 128 * 128 <= 2**24 (every partial sum an integer of at most 2**24, in any order), and for a batch of a few
+    streams the loop of neuralzip.fused.matmul beats both. So on the CPU the first product of each shape and batch
+    size (in powers of two up to _TIMING_ROWS) times the exact kernels, once per process, and keeps the fastest:
+    the choice changes the speed, never a bit of the result.
     """
 
     def __init__(self, b: torch.Tensor):

@@ -1,7 +1,7 @@
 """The loops of neuralzip.model after its two matrix products: the gates, the cell and the frequencies.
 
-The matrix products stay with torch (neuralzip.intops.Int8Matrix: oneDNN's int8 kernels, or float32 ones where
-those are faster); what follows each of them is one pass over the batch here instead of a score of tensor passes. Same integers as LSTMModel.step and
+The matrix products are neuralzip.intops.Int8Matrix's (whichever exact kernel is fastest here); what follows each
+of them is one pass over the batch here instead of a score of tensor passes. Same integers as LSTMModel.step and
 LSTMModel.frequencies, bit for bit.
 """
 
