@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
+from .pipeline import Pipeline, thread_count
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
                      StreamHeader, crc32, parse_frame, parse_header)
 
@@ -31,11 +32,13 @@ def _as_bytes(data) -> memoryview:
 class NeuralZipCompressor:
     """Compresses data incrementally into one stream; flush() ends the stream.
 
-    The output does not depend on how the input is split across compress() calls.
+    The output does not depend on how the input is split across compress() calls, nor on threads: with more than
+    one, that many batches (of 4 MiB on the CPU) are coded at once, so output lags input by as many batches.
     """
 
     def __init__(self, level: int | None = None, *, model: str | os.PathLike | None = None,
-                 device: str | None = None):
+                 device: str | None = None, threads: int = 1):
+        threads = thread_count(threads)
         lv = zoo.level(level)
         self._model = zoo.load(model if model is not None else lv.model)
         self._chunk_size = lv.chunk_size
@@ -56,6 +59,7 @@ class NeuralZipCompressor:
         self._stored_group = 0                  # the match group they are in: a stored frame stays inside one
         self._started = self._finished = False
         self._frames = self._total = self._crc = 0
+        self._batches = Pipeline(threads)
 
     def compress(self, data) -> bytes:
         if self._finished:
@@ -72,6 +76,8 @@ class NeuralZipCompressor:
         while len(view) >= self._batch_bytes:   # whole batches straight from the caller's data
             out += self._encode(bytes(view[:self._batch_bytes]))
             view = view[self._batch_bytes:]
+        while self._batches.should_take():
+            out += self._frames_of(*self._batches.take())
         self._buffer += view
         return bytes(out)
 
@@ -83,6 +89,9 @@ class NeuralZipCompressor:
         if self._buffer:
             out += self._encode(bytes(self._buffer))
             self._buffer.clear()
+        while self._batches:
+            out += self._frames_of(*self._batches.take())
+        self._batches.close()
         out += self._end_stored()
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
@@ -94,10 +103,20 @@ class NeuralZipCompressor:
         return StreamHeader(self._model.name, self._model.sha256[:MODEL_ID_BYTES], self._chunk_size).to_bytes()
 
     def _encode(self, data: bytes) -> bytes:
+        """Start coding a batch; the frames of the batches it waits for (when every worker is busy), in order."""
         starts = range(0, len(data), self._chunk_size)
         chunks = [data[i:i + self._chunk_size] for i in starts]
         base, self._offset = self._offset, self._offset + len(data)
-        coded = encode_chunks(zoo.runtime(self._model, self._device), chunks, [base + i for i in starts])
+        self._batches.submit((chunks, starts, base), encode_chunks, zoo.runtime(self._model, self._device), chunks,
+                             [base + i for i in starts])
+        out = bytearray()
+        while self._batches.should_take():
+            out += self._frames_of(*self._batches.take())
+        return bytes(out)
+
+    def _frames_of(self, batch, coded) -> bytes:
+        """A coded batch as frames (its stored chunks joined with those around it, across batches)."""
+        chunks, starts, base = batch
         out, index = bytearray(), 0
         for method, payload, count in coded:
             start, original = starts[index], b"".join(chunks[index:index + count])
@@ -132,14 +151,16 @@ class NeuralZipCompressor:
 class NeuralZipDecompressor:
     """Decompresses one stream incrementally. After its end, eof is True and unused_data holds what follows.
 
-    Frames are decoded in lockstep batches, so output may lag input by up to one batch of chunks.
+    Frames are decoded in lockstep batches, so output may lag input by up to one batch of chunks (by threads
+    batches with threads > 1, which decodes that many at once).
 
     max_size, when given, bounds the stream's content: a frame that would take it past max_size bytes raises
     NeuralZipError before anything of it is decoded (a guard against decompression bombs).
     """
 
     def __init__(self, *, model: str | os.PathLike | None = None, device: str | None = None,
-                 max_size: int | None = None):
+                 max_size: int | None = None, threads: int = 1):
+        threads = thread_count(threads)
         if max_size is not None and (not isinstance(max_size, int) or isinstance(max_size, bool)):
             raise TypeError(f"max_size must be an int or None, not {type(max_size).__name__}")
         if max_size is not None and max_size < 0:
@@ -155,6 +176,8 @@ class NeuralZipDecompressor:
         self._span = (-1, 0)        # the MAX_GROUP_BYTES span the last frame started in, and its frames
                                     # so far (a run counts its chunks)
         self._pending_size = 0      # original bytes in the pending frames
+        self._batches = Pipeline(threads)    # frames being decoded, and their original size
+        self._decoding_size = 0
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
         self._done = False          # end of stream reached and checked; output may still be buffered
@@ -169,6 +192,8 @@ class NeuralZipDecompressor:
         self._input.put(_as_bytes(data))
         while (max_length < 0 or len(self._output) < max_length) and self._advance():
             pass
+        while self._batches.should_take():       # batches that finished meanwhile
+            self._take_batch()
         out = self._output.take(len(self._output) if max_length < 0 else max_length)
         while not self._output and self._advance(decode=False):
             pass                                 # parse what is buffered: it may hold the next batch
@@ -200,6 +225,8 @@ class NeuralZipDecompressor:
                 return False
             self._decode_pending(len(self._pending) if self._end is not None else self._ready())
             if self._end is not None:
+                while self._batches:
+                    self._take_batch()
                 self._finish()
             return True
         if self._end is not None:
@@ -220,12 +247,12 @@ class NeuralZipDecompressor:
             self._end = frame
             self._input.skip_to(end)
             return True
-        if self._max_size is not None and self._total + self._pending_size + frame.size > self._max_size:
+        offset = self._total + self._decoding_size + self._pending_size
+        if self._max_size is not None and offset + frame.size > self._max_size:
             raise NeuralZipError(f"the content exceeds the size limit of {self._max_size} bytes; "
                                  "raise the limit if the data is trusted")
         if len(buf) < end + frame.payload_size:
             return False
-        offset = self._total + self._pending_size
         self._count_span(offset, frame)
         self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), offset))
         self._pending_size += frame.size
@@ -249,10 +276,19 @@ class NeuralZipDecompressor:
         return zoo.runtime(zoo.find(h.model_id, h.model_name, self._model_hint), self._device)
 
     def _decode_pending(self, count: int) -> None:
+        """Start decoding the first count pending frames; take the batches done before them, or waited for when
+        every worker is busy."""
         frames, self._pending = self._pending[:count], self._pending[count:]
         self._pending_size = sum(f.size for f, _, _ in self._pending)
-        chunks = decode_chunks(self._model, [(f.method, p, f.size) for f, p, _ in frames], [o for _, _, o in frames],
-                               self._header.chunk_size)
+        self._decoding_size += sum(f.size for f, _, _ in frames)
+        self._batches.submit(frames, decode_chunks, self._model, [(f.method, p, f.size) for f, p, _ in frames],
+                             [o for _, _, o in frames], self._header.chunk_size)
+        while self._batches.should_take():
+            self._take_batch()
+
+    def _take_batch(self) -> None:
+        frames, chunks = self._batches.take()
+        self._decoding_size -= sum(f.size for f, _, _ in frames)
         for (frame, _, _), chunk in zip(frames, chunks):
             if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")
@@ -266,6 +302,7 @@ class NeuralZipDecompressor:
         if (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
             raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
         self._done = True
+        self._batches.close()
         self.unused_data = self._input.take(len(self._input))
 
 
@@ -296,24 +333,27 @@ class _ByteQueue:
 
 
 def compress(data, level: int | None = None, *, model: str | os.PathLike | None = None,
-             device: str | None = None) -> bytes:
-    """Compress data into one neuralzip stream.
+             device: str | None = None, threads: int = 1) -> bytes:
+    """Compress data into one neuralzip stream. threads: how many 4 MiB batches to code at once (0: one per core);
+    the stream is the same bytes whatever the count.
 
     >>> import neuralzip
     >>> blob = neuralzip.compress(b"hello, world\\n" * 100)
     >>> neuralzip.decompress(blob)[:13]
     b'hello, world\\n'
     """
-    c = NeuralZipCompressor(level, model=model, device=device)
+    c = NeuralZipCompressor(level, model=model, device=device, threads=threads)
     return c.compress(data) + c.flush()
 
 
-def decompress(data, *, model: str | os.PathLike | None = None, device: str | None = None) -> bytes:
-    """Decompress one or more concatenated neuralzip streams into the concatenation of their contents."""
+def decompress(data, *, model: str | os.PathLike | None = None, device: str | None = None,
+               threads: int = 1) -> bytes:
+    """Decompress one or more concatenated neuralzip streams into the concatenation of their contents (threads as
+    for compress)."""
     data = bytes(_as_bytes(data))
     results = []
     while True:
-        d = NeuralZipDecompressor(model=model, device=device)
+        d = NeuralZipDecompressor(model=model, device=device, threads=threads)
         results.append(d.decompress(data))
         if not d.eof:
             raise EOFError("compressed data ended before the end-of-stream marker was reached")

@@ -70,10 +70,12 @@ class NeuralZipFile(io.BufferedIOBase):
     """A file object that reads or writes one or more neuralzip streams.
 
     filename is a path or an existing binary file object; mode is "r", "w", "x" or "a" (with optional "b").
-    Appending adds a new stream, which decompresses as the concatenation.
+    Appending adds a new stream, which decompresses as the concatenation. threads: how many 4 MiB batches to code
+    at once (0: one per core); the stream is the same bytes whatever the count.
     """
 
-    def __init__(self, filename, mode: str = "r", *, level: int | None = None, model=None, device=None):
+    def __init__(self, filename, mode: str = "r", *, level: int | None = None, model=None, device=None,
+                 threads: int = 1):
         self._fp, self._closefp, self._mode = None, False, None
         if mode in ("r", "rb"):
             if level is not None:
@@ -81,7 +83,7 @@ class NeuralZipFile(io.BufferedIOBase):
             mode_code = "r"
         elif mode in ("w", "wb", "a", "ab", "x", "xb"):
             mode_code = "w"
-            self._compressor = NeuralZipCompressor(level, model=model, device=device)
+            self._compressor = NeuralZipCompressor(level, model=model, device=device, threads=threads)
         else:
             raise ValueError(f"invalid mode: {mode!r}")
         if isinstance(filename, (str, bytes, os.PathLike)):
@@ -93,7 +95,8 @@ class NeuralZipFile(io.BufferedIOBase):
             raise TypeError("filename must be a str, bytes, os.PathLike or file object")
         self._mode = mode_code
         if mode_code == "r":
-            self._buffer = io.BufferedReader(_DecompressReader(self._fp, model=model, device=device))
+            self._buffer = io.BufferedReader(_DecompressReader(self._fp, model=model, device=device,
+                                                               threads=threads))
         else:
             self._pos = 0
 
@@ -169,7 +172,7 @@ class NeuralZipFile(io.BufferedIOBase):
         return self._buffer.tell() if self._mode == "r" else self._pos
 
 
-def open(filename, mode: str = "rb", *, level: int | None = None, model=None, device=None,
+def open(filename, mode: str = "rb", *, level: int | None = None, model=None, device=None, threads: int = 1,
          encoding=None, errors=None, newline=None):
     """Open a neuralzip file in binary ("rb", "wb", "xb", "ab") or text ("rt", "wt", ...) mode, like lzma.open."""
     if "t" in mode:
@@ -178,7 +181,8 @@ def open(filename, mode: str = "rb", *, level: int | None = None, model=None, de
     else:
         if encoding is not None or errors is not None or newline is not None:
             raise ValueError("encoding, errors and newline are for text mode")
-    binary = NeuralZipFile(filename, mode.replace("t", ""), level=level, model=model, device=device)
+    binary = NeuralZipFile(filename, mode.replace("t", ""), level=level, model=model, device=device,
+                           threads=threads)
     if "t" in mode:
         return io.TextIOWrapper(binary, encoding=io.text_encoding(encoding), errors=errors, newline=newline)
     return binary

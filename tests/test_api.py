@@ -9,7 +9,7 @@ import torch
 import neuralzip
 from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError, zoo
 from neuralzip.api import BATCH_CHUNKS
-from neuralzip.format import Method, parse_header
+from neuralzip.format import MAX_GROUP_BYTES, Method, parse_header
 
 TEXT = b"""It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in
 want of a wife. However little known the feelings or views of such a man may be on his first entering a
@@ -136,6 +136,40 @@ def test_grouped_streams_do_not_depend_on_the_batch(monkeypatch, grouped_model):
         assert neuralzip.compress(data, 1, model=grouped_model) == wide
         d = NeuralZipDecompressor(model=grouped_model)
         assert b"".join(d.decompress(wide[i:i + 500]) for i in range(0, len(wide), 500)) == data and d.eof
+
+
+def test_threads_change_nothing_in_the_stream(monkeypatch, grouped_model):
+    """Batches coded side by side come back in order: the same stream and the same content whatever the count,
+    through the one-shot functions and the incremental objects fed in pieces (a span of noise makes the decoder
+    decode a batch before the end)."""
+    data = (_prose(8192, 1) + __import__("random").Random(5).randbytes(MAX_GROUP_BYTES) + _prose(12000, 2) +
+            _loser() + _prose(8192, 3))
+    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
+    one = neuralzip.compress(data, 1, model=grouped_model)
+    assert neuralzip.compress(data, 1, model=grouped_model, threads=3) == one
+    c = NeuralZipCompressor(1, model=grouped_model, threads=2)
+    assert b"".join(c.compress(data[i:i + 100_000]) for i in range(0, len(data), 100_000)) + c.flush() == one
+    assert neuralzip.decompress(one, model=grouped_model, threads=2) == data
+    d = NeuralZipDecompressor(model=grouped_model, threads=3)
+    assert b"".join(d.decompress(one[i:i + 65536]) for i in range(0, len(one), 65536)) == data and d.eof
+    damaged = bytearray(one)
+    damaged[len(one) // 2] ^= 0x10
+    with pytest.raises(NeuralZipError):
+        neuralzip.decompress(bytes(damaged), model=grouped_model, threads=2)
+
+
+@pytest.mark.parametrize("threads, error", [(-1, ValueError), ("2", TypeError), (True, TypeError)])
+def test_threads_must_be_a_count(threads, error):
+    with pytest.raises(error, match="threads"):
+        neuralzip.compress(b"x", threads=threads)
+    with pytest.raises(error, match="threads"):
+        NeuralZipDecompressor(threads=threads)
+
+
+def test_zero_threads_is_one_per_core():
+    from neuralzip.pipeline import thread_count
+    assert thread_count(0) >= 1 and thread_count(3) == 3
+    assert neuralzip.decompress(neuralzip.compress(b"abc" * 50, threads=0), threads=0) == b"abc" * 50
 
 
 def test_a_chunk_that_goes_out_zstd_stays_in_its_group(monkeypatch, grouped_model):

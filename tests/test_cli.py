@@ -238,6 +238,26 @@ def test_bad_level_is_a_usage_error(text_file, capsys):
     assert "usage:" in capsys.readouterr().err
 
 
+def test_threads(tmp_path, capsysbinary, monkeypatch):
+    seen = []
+    real = neuralzip.NeuralZipCompressor
+    monkeypatch.setattr(neuralzip, "NeuralZipCompressor", lambda *a, **k: seen.append(k["threads"]) or real(*a, **k))
+    (tmp_path / "s").write_bytes(TEXT[:300])
+    assert nzip("-T2", "-1", "-c", tmp_path / "s") == 0 and set(seen) == {2}
+    packed = capsysbinary.readouterr().out
+    seen.clear()
+    assert nzip("--threads", "0", "-1", "-c", tmp_path / "s") == 0 and min(seen) >= 1
+    assert capsysbinary.readouterr().out == packed          # the same stream whatever the count
+    (tmp_path / "s.nz").write_bytes(packed)
+    assert nunzip("-T", "3", "-c", tmp_path / "s.nz") == 0
+    assert capsysbinary.readouterr().out == TEXT[:300]
+
+
+def test_bad_thread_count_is_a_usage_error(text_file, capsys):
+    assert nzip("--threads=-1", text_file) == 2
+    assert "thread count" in capsys.readouterr().err
+
+
 def test_mode_and_times_are_preserved(text_file, tmp_path):
     os.chmod(text_file, 0o640)
     os.utime(text_file, ns=(1_000_000_000_000_000_000, 1_100_000_000_000_000_000))
