@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from . import zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
-from .pipeline import Pipeline, thread_count
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
                      StreamHeader, crc32, parse_frame, parse_header)
+from .pipeline import Pipeline, thread_count
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -176,8 +176,8 @@ class NeuralZipDecompressor:
         self._span = (-1, 0)        # the MAX_GROUP_BYTES span the last frame started in, and its frames
                                     # so far (a run counts its chunks)
         self._pending_size = 0      # original bytes in the pending frames
-        self._batches = Pipeline(threads)    # frames being decoded, and their original size
-        self._decoding_size = 0
+        self._batches = Pipeline(threads)    # batches of frames being decoded
+        self._decoding_size = 0     # original bytes in them
         self._frames = self._total = self._crc = 0
         self._end: EndFrame | None = None
         self._done = False          # end of stream reached and checked; output may still be buffered
