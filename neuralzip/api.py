@@ -91,7 +91,6 @@ class NeuralZipCompressor:
             self._buffer.clear()
         while self._batches:
             out += self._frames_of(*self._batches.take())
-        self._batches.close()
         out += self._end_stored()
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
@@ -302,7 +301,6 @@ class NeuralZipDecompressor:
         if (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
             raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
         self._done = True
-        self._batches.close()
         self.unused_data = self._input.take(len(self._input))
 
 

@@ -39,11 +39,12 @@ import re
 import stat
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
 import neuralzip
-from .pipeline import thread_count
+from .pipeline import WORKER_NAME, thread_count
 
 SUFFIX = ".nz"
 READ_SIZE = 1 << 20        # input bytes read per step
@@ -195,11 +196,21 @@ def _main(argv: list[str] | None, prog: str, default_mode: str) -> int:
         return ui.status
     except KeyboardInterrupt:
         ui.error("interrupted")
+        _leave_unfinished_batches(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (e.g. "| head"): nothing more to say, and nothing more to write
         _silence_stdout()
         return EXIT_ERROR
+
+
+def _leave_unfinished_batches(status: int) -> None:
+    """Exit now if batches are still being coded on worker threads (-T): the interpreter would wait for them,
+    minutes perhaps, for output that has already been removed."""
+    if any(t.name == WORKER_NAME for t in threading.enumerate()):
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(status)
 
 
 def _check_setup(args, files) -> str | None:

@@ -5,16 +5,21 @@ can run side by side, each on a core: numba's loops and torch's products release
 with one thread of its own (torch.set_num_threads is per thread: the caller's setting stays as it was), so that
 two workers' products do not fight over the same cores. The results come back in the order the batches went in,
 which is all the stream depends on: the same bytes whatever the thread count.
+
+Workers are threads named WORKER_NAME, one per batch (a batch takes seconds to minutes). Like a standard library
+pool's, they hold the interpreter's exit until they finish; an interrupted command line leaves without waiting
+(neuralzip.cli).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
 
+WORKER_NAME = "neuralzip-batch"
 
 def thread_count(threads: int) -> int:
     """threads as given (0: one per core this process may use), checked."""
@@ -30,23 +35,47 @@ def thread_count(threads: int) -> int:
     return threads
 
 
+class _Job:
+    """function(*args), on a worker thread of its own, or at once in the caller's (where an exception goes
+    straight to the caller)."""
+
+    def __init__(self, function, args, threaded: bool):
+        self._finished = threading.Event()
+        self._result = self._error = None
+        if threaded:
+            threading.Thread(target=self._run, args=(function, args), name=WORKER_NAME).start()
+        else:
+            self._result = function(*args)
+            self._finished.set()
+
+    def _run(self, function, args) -> None:
+        torch.set_num_threads(1)
+        try:
+            self._result = function(*args)
+        except BaseException as e:      # handed to whoever takes the result
+            self._error = e
+        self._finished.set()
+
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def result(self):
+        self._finished.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 class Pipeline:
     """Jobs run on up to `threads` worker threads (with 1, at once in the caller's), results taken in order."""
 
     def __init__(self, threads: int):
         self._threads = threads
-        self._pool = (ThreadPoolExecutor(threads, thread_name_prefix="neuralzip", initializer=torch.set_num_threads,
-                                         initargs=(1,)) if threads > 1 else None)
-        self._jobs: deque[tuple[object, Future]] = deque()
+        self._jobs: deque[tuple[object, _Job]] = deque()
 
     def submit(self, tag, function, *args) -> None:
         """Start function(*args); tag comes back with its result."""
-        if self._pool is None:
-            future = Future()
-            future.set_result(function(*args))
-        else:
-            future = self._pool.submit(function, *args)
-        self._jobs.append((tag, future))
+        self._jobs.append((tag, _Job(function, args, threaded=self._threads > 1)))
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -57,9 +86,5 @@ class Pipeline:
 
     def take(self):
         """(tag, result) of the oldest job, waiting for it; its exception, if it raised one."""
-        tag, future = self._jobs.popleft()
-        return tag, future.result()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        tag, job = self._jobs.popleft()
+        return tag, job.result()

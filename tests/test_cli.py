@@ -389,22 +389,26 @@ def test_pipe_round_trip(text_file):
     assert second.stdout == TEXT
 
 
-def test_ctrl_c_in_a_real_process_leaves_the_input_and_no_output(tmp_path):
-    """SIGINT while nzip works on a file: exit 130, the input untouched, no output and no temporary file."""
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_ctrl_c_in_a_real_process_leaves_the_input_and_no_output(tmp_path, threads):
+    """SIGINT while nzip works on a file: exit 130 at once (with -T2 too, whose worker is still coding), the input
+    untouched, no output and no temporary file."""
     big = tmp_path / "big.txt"
     big.write_bytes(TEXT * 2000)                       # about 1 MB of prose: many seconds of work
     # a test run started in the background inherits an ignored SIGINT, and Python then never raises
     # KeyboardInterrupt: give the child the default disposition, as a terminal would
-    proc = subprocess.Popen([sys.executable, "-m", "neuralzip", "--rm", str(big)], env=ENV, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen([sys.executable, "-m", "neuralzip", "-T", threads, "--rm", str(big)], env=ENV,
+                            stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".big.txt.nz.tmp") for p in tmp_path.iterdir()):   # the work has begun
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
+    assert time.monotonic() - interrupted < 10
     assert b"interrupted" in err and b"Traceback" not in err
     assert listing(tmp_path) == ["big.txt"] and big.read_bytes() == TEXT * 2000
 
