@@ -20,7 +20,9 @@ Behaviour, and where it follows which tool:
 * --max-size bounds what decompression may produce (a guard against decompression bombs): data whose frames
   would take the content past it is refused before they are decoded, and nothing is written in its place.
 * Data is streamed in pieces of 1 MiB, so memory stays bounded whatever the size of the input
-  (the library itself buffers up to one lockstep batch of chunks).
+  (the library itself buffers up to one lockstep batch of chunks, or N of them with -T N).
+* As zstd's -T, -T N (--threads) codes N batches (4 MiB each) at once, -T0 one per core; the output is the
+  same bytes whatever N. An interrupt does not wait for the batches still being coded.
 * A progress line is shown on stderr when it is a terminal, -q is not given and the input is over 1 MiB.
 
 Exit status: 0 on success; 1 if any file failed (bad or truncated data, missing file, I/O error, existing
