@@ -189,7 +189,8 @@ class NeuralZipDecompressor:
         if self.eof:
             raise EOFError("already at end of stream")
         self._input.put(_as_bytes(data))
-        while (max_length < 0 or len(self._output) < max_length) and self._advance():
+        # past max_length too while a worker is free: parse on and start the next batch, so the workers stay busy
+        while (max_length < 0 or len(self._output) < max_length or self._batches.has_room()) and self._advance():
             pass
         while self._batches.should_take():       # batches that finished meanwhile
             self._take_batch()

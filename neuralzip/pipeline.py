@@ -80,6 +80,10 @@ class Pipeline:
     def __len__(self) -> int:
         return len(self._jobs)
 
+    def has_room(self) -> bool:
+        """Whether a worker is free (never, with one thread: then every job runs in the caller's)."""
+        return 1 < self._threads and len(self._jobs) < self._threads
+
     def should_take(self) -> bool:
         """Whether the oldest job's result should be taken now: every worker is busy, or it is done."""
         return bool(self._jobs) and (len(self._jobs) >= self._threads or self._jobs[0][1].done())
