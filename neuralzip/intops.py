@@ -144,12 +144,6 @@ def _seconds(run) -> float:
     return best
 
 
-def int8_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Exact (M, K) int8 @ (K, N) int8 -> (M, N) int32, on any device, with any thread count (for a matrix used
-    once; hold an Int8Matrix for one used every step)."""
-    return Int8Matrix(b)(a)
-
-
 def lookup(table: torch.Tensor, x: torch.Tensor, offset: int) -> torch.Tensor:
     """table[x + offset], with x + offset clamped into the table. (index_select is far faster than indexing.)"""
     idx = (x + offset).clamp_(0, table.shape[0] - 1)
