@@ -33,6 +33,18 @@ def test_corpus_strips_benchmark_lines(toy_corpus):
     assert summary["train_bytes"] > 0 and summary["dev_bytes"] > 0
 
 
+def test_corpus_split_does_not_depend_on_where_the_files_lie(tmp_path):
+    for place in ("a", "b/deeper"):
+        root = tmp_path / place / "docs"
+        root.mkdir(parents=True)
+        for i in range(30):
+            (root / f"doc{i}.txt").write_text(f"document {i}\n" * 50)
+        corpus.build([root], tmp_path / place / "out", None, dev_fraction=0.3)
+    for split in ("train.bin", "dev.bin"):
+        assert (tmp_path / "a/out" / split).read_bytes() == (tmp_path / "b/deeper/out" / split).read_bytes()
+    assert (tmp_path / "a/out/dev.bin").stat().st_size > 0
+
+
 def test_train_export_and_compress_with_the_model(toy_corpus, tmp_path):
     out, _ = toy_corpus
     ckpt = tmp_path / "toy.pt"

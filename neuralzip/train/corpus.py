@@ -2,7 +2,8 @@
 
 A document that shares many long lines with a benchmark file is a copy of it and is dropped; a document that
 shares a few (licence boilerplate, a famous quotation) loses just those lines. Documents are split into a
-training and a development part by a hash of their path, so the split does not depend on the order of the walk.
+training and a development part by a hash of their path below its root, so the split depends neither on the order
+of the walk nor on where the roots lie.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _documents(roots: list[Path]):
     for root in roots:
         for path in sorted(root.rglob("*")):
             if path.is_file() and path.suffix not in SKIP_SUFFIXES:
-                yield path
+                yield root, path
 
 
 def build(roots: list[Path], out_dir: Path, exclude_dir: Path | None, dev_fraction: float = 0.02,
@@ -45,7 +46,7 @@ def build(roots: list[Path], out_dir: Path, exclude_dir: Path | None, dev_fracti
                "documents": 0, "dropped_copies": [], "dropped_duplicates": 0, "lines_removed": 0,
                "train_bytes": 0, "dev_bytes": 0}
     with open(out_dir / "train.bin", "wb") as train, open(out_dir / "dev.bin", "wb") as dev:
-        for path in _documents(roots):
+        for root, path in _documents(roots):
             data = path.read_bytes()[:max_doc_bytes]
             digest = hashlib.sha256(data).digest()
             if not data or digest in seen:
@@ -63,7 +64,9 @@ def build(roots: list[Path], out_dir: Path, exclude_dir: Path | None, dev_fracti
                     drop = set(shared)
                     data = b"\n".join(line for i, line in enumerate(lines) if i not in drop)
                     summary["lines_removed"] += len(shared)
-            bucket = int.from_bytes(hashlib.sha256(str(path.relative_to(path.anchor)).encode()).digest()[:4], "big")
+            # the path below its root, so that the split is the same wherever the roots lie
+            name = path.relative_to(root).as_posix()
+            bucket = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
             is_dev = bucket < dev_fraction * 2**32
             (dev if is_dev else train).write(data + b"\n\n")
             summary["dev_bytes" if is_dev else "train_bytes"] += len(data) + 2
