@@ -35,6 +35,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help=f"peers, comma-separated, or 'none' (default: all; with --quick: "
                         f"{','.join(peers.peer_names(quick=True))}); all: {','.join(peers.PEERS)}")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="neuralzip's device")
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="neuralzip's threads= (nzip -T N): 0, the default, one per core, as zpaq uses; 1 for one core")
     p.add_argument("--out", type=Path, default=None, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--watts-per-core", type=float, default=DEFAULT_WATTS_PER_CORE,
                    help="for the energy ESTIMATE when no RAPL counter is readable (default %(default)s W)")
@@ -111,7 +113,10 @@ def _main(argv: list[str]) -> int:
     out = args.out or (Path(tempfile.mkdtemp(prefix="neuralzip-bench-quick-")) if args.quick else DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(args.device)
-    settings = runner.Settings(device=device, min_time=args.min_time or (0.05 if args.quick else 0.5),
+    if args.threads < 0:
+        raise SystemExit("--threads must be 0 (one per core) or more")
+    settings = runner.Settings(device=device, threads=args.threads,
+                               min_time=args.min_time or (0.05 if args.quick else 0.5),
                                max_reps=args.max_reps or (20 if args.quick else 100),
                                watts_per_core=args.watts_per_core)
     codecs, skipped = choose_codecs(args, device)

@@ -39,8 +39,8 @@ class Codec:
 
 # ---------------------------------------------------------------------------------------------- neuralzip
 
-def neuralzip_codec(level: int, device: str) -> Codec:
-    """neuralzip at one level, through its public API."""
+def neuralzip_codec(level: int, device: str, threads: int = 1) -> Codec:
+    """neuralzip at one level, through its public API (threads: its threads=, 0 for one per core)."""
     try:
         import neuralzip
         from neuralzip import zoo
@@ -54,14 +54,15 @@ def neuralzip_codec(level: int, device: str) -> Codec:
     def setup():
         # load the model and run the network once, so the timed calls do not pay for loading the model file
         # or for CUDA's first-launch costs; the load is a one-time cost per process, not per byte
-        blob = neuralzip.compress(b"warm-up " * 8, level, device=device)
-        neuralzip.decompress(blob, device=device)
+        blob = neuralzip.compress(b"warm-up " * 8, level, device=device, threads=threads)
+        neuralzip.decompress(blob, device=device, threads=threads)
 
     return Codec(name=f"neuralzip-{level}", family="neuralzip",
-                 params=f"level {level}: model {lv.model}, {lv.chunk_size}-byte chunks, device {device}",
+                 params=f"level {level}: model {lv.model}, {lv.chunk_size}-byte chunks, device {device}, "
+                        f"threads {threads or 'one per core'}",
                  version=neuralzip.__version__,
-                 compress=lambda data: neuralzip.compress(data, level, device=device),
-                 decompress=lambda blob: neuralzip.decompress(blob, device=device),
+                 compress=lambda data: neuralzip.compress(data, level, device=device, threads=threads),
+                 decompress=lambda blob: neuralzip.decompress(blob, device=device, threads=threads),
                  setup=setup, model_bytes=model_path.stat().st_size, model=lv.model, details=_frame_counts)
 
 
@@ -232,9 +233,10 @@ def peer_names(quick: bool = False) -> list[str]:
     return [name for name, (_, fast) in PEERS.items() if fast or not quick]
 
 
-def make(name: str, device: str = "cpu") -> Codec:
-    """The compressor called name ('neuralzip-N' or a key of PEERS); raises Unavailable or KeyError."""
+def make(name: str, device: str = "cpu", threads: int = 1) -> Codec:
+    """The compressor called name ('neuralzip-N' or a key of PEERS); raises Unavailable or KeyError. device and
+    threads are neuralzip's."""
     if name.startswith(NEURALZIP_PREFIX):
-        return neuralzip_codec(int(name.removeprefix(NEURALZIP_PREFIX)), device)
+        return neuralzip_codec(int(name.removeprefix(NEURALZIP_PREFIX)), device, threads)
     factory, _ = PEERS[name]
     return factory()

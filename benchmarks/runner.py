@@ -19,6 +19,7 @@ MB = 1e6    # MB/s and per-MB figures use decimal megabytes, as compressor bench
 @dataclass(frozen=True)
 class Settings:
     device: str             # resolved: "cpu" or "cuda"
+    threads: int            # neuralzip's threads= (0: one per core)
     min_time: float         # repeat a call until this many seconds have passed ...
     max_reps: int           # ... but at most this many times
     watts_per_core: float   # for the energy estimate
@@ -26,7 +27,7 @@ class Settings:
 
 def measure_in_subprocess(codec: str, item: Input, settings: Settings) -> dict:
     """The worker's raw figures for codec on item, or {"error": ...} if it failed or crashed."""
-    spec = {"codec": codec, "device": settings.device, "path": str(item.path), "limit": item.limit,
+    spec = {"codec": codec, "device": settings.device, "threads": settings.threads, "path": str(item.path), "limit": item.limit,
             "min_time": settings.min_time, "max_reps": settings.max_reps,
             "watts_per_core": settings.watts_per_core}
     # the worker must import this package wherever the harness was started from

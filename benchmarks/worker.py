@@ -27,7 +27,7 @@ def run(spec: dict) -> dict:
     data = Path(spec["path"]).read_bytes()
     if spec.get("limit") is not None:
         data = data[:spec["limit"]]
-    codec = peers.make(spec["codec"], spec["device"])
+    codec = peers.make(spec["codec"], spec["device"], spec.get("threads", 1))
     meter = EnergyMeter(spec["watts_per_core"], gpu=spec["codec"].startswith(peers.NEURALZIP_PREFIX)
                         and spec["device"] == "cuda")
     # everything so far (interpreter, imports, the input) is the baseline; the compressor's own memory,

@@ -333,8 +333,8 @@ class _ByteQueue:
 
 def compress(data, level: int | None = None, *, model: str | os.PathLike | None = None,
              device: str | None = None, threads: int = 1) -> bytes:
-    """Compress data into one neuralzip stream. threads: how many 4 MiB batches to code at once (0: one per core);
-    the stream is the same bytes whatever the count.
+    """Compress data into one neuralzip stream. threads: how many cores to use (0: one per core), with up to that
+    many 4 MiB batches coded at once, sharing them; the stream is the same bytes whatever the count.
 
     >>> import neuralzip
     >>> blob = neuralzip.compress(b"hello, world\\n" * 100)

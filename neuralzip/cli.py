@@ -21,8 +21,9 @@ Behaviour, and where it follows which tool:
   would take the content past it is refused before they are decoded, and nothing is written in its place.
 * Data is streamed in pieces of 1 MiB, so memory stays bounded whatever the size of the input
   (the library itself buffers up to one lockstep batch of chunks, or N of them with -T N).
-* As zstd's -T, -T N (--threads) codes N batches (4 MiB each) at once, -T0 one per core; the output is the
-  same bytes whatever N. An interrupt does not wait for the batches still being coded.
+* As zstd's -T, -T N (--threads) uses N cores (-T0 one per core; the default, 1): up to N batches (4 MiB each)
+  at once, sharing the N cores between them, so that one batch alone has them all; the output is the same
+  bytes whatever N. An interrupt does not wait for the batches still being coded.
 * A progress line is shown on stderr when it is a terminal, -q is not given and the input is over 1 MiB.
 
 Exit status: 0 on success; 1 if any file failed (bad or truncated data, missing file, I/O error, existing
@@ -121,9 +122,8 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     comp.add_argument("--device", choices=("auto", "cpu", "cuda"),
                       help="where the model runs (default: auto, CUDA when available)")
     comp.add_argument("-T", "--threads", type=_thread_count, default=1, metavar="N",
-                      help="code N batches of 4 MiB at once (0: one per core; default 1): faster on inputs "
-                           "above 4 MiB, about half a GiB of memory more per batch; the output is the same "
-                           "bytes whatever N")
+                      help="use N cores (0: one per core; default 1): up to N batches of 4 MiB at once, "
+                           "about half a GiB of memory more per batch; the output is the same bytes whatever N")
     comp.add_argument("--max-size", type=_byte_count, metavar="SIZE",
                       help="when decompressing or testing, fail (before decoding it) on data whose content "
                            "would exceed SIZE bytes; suffixes K, M, G, T for KiB, MiB, GiB, TiB")

@@ -22,6 +22,7 @@ from .coder import ChunkDecoder, ChunkEncoder
 from .errors import NeuralZipError
 from .format import MAX_GROUP_FRAMES, Method, frame_header_size
 from .model import LSTMModel
+from .pipeline import share_threads
 from .predictor import Predictor, chunk_groups
 
 ZSTD_LEVEL = 19
@@ -57,6 +58,8 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
     window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
     window = []
     for t in range(steps):
+        if t % 16 == 0:
+            share_threads()
         window.append(predictor.frequencies())                                             # (B, V)
         predictor.advance(symbols_dev[:, t].long())
         if len(window) == window_steps or t == steps - 1:
@@ -92,6 +95,8 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
     predictor = Predictor(model, len(lengths), steps, groups, lengths)
     finishing = set(lengths)          # the steps at which some row has ended: only then do the decoders' rows change
     for t in range(steps):
+        if t % 16 == 0:
+            share_threads()
         freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
         symbols[:] = out[:, t]
         if t in finishing:

@@ -1,10 +1,15 @@
 """Batches in flight: up to `threads` lockstep batches coded at once, their results handed back in order.
 
 The batches of a stream share nothing (a batch holds whole match groups, fixed by offsets in the content), so they
-can run side by side, each on a core: numba's loops and torch's products release the GIL. A worker runs torch
-with one thread of its own (torch.set_num_threads is per thread: the caller's setting stays as it was), so that
-two workers' products do not fight over the same cores. The results come back in the order the batches went in,
-which is all the stream depends on: the same bytes whatever the thread count.
+can run side by side, each on a core: numba's loops and torch's products release the GIL. The results come back
+in the order the batches went in, which is all the stream depends on: the same bytes whatever the thread count.
+
+`threads` is how many cores the batches in flight use between them, as zstd's -T: each running batch's matrix
+products get an equal share (share_threads(), which the engine calls between steps; torch.set_num_threads is per
+thread, so the caller's own setting stays as it was). With one thread the batch runs in the caller's thread on
+one core. Never more threads than cores: where a product's threads wait on a core that another process holds,
+every step waits for that process's time slice (2 torch threads on 2 cores with one of them busy made a batch
+three times slower than 1 thread; neuralzip/models/CHOICES.md "Threads and a busy machine").
 
 Workers are threads named WORKER_NAME, one per batch (a batch takes seconds to minutes). Like a standard library
 pool's, they hold the interpreter's exit until they finish; an interrupted command line leaves without waiting
@@ -20,6 +25,8 @@ from collections import deque
 import torch
 
 WORKER_NAME = "neuralzip-batch"
+_job = threading.local()     # the calling thread's job: its pipeline's share of threads, and what torch has now
+
 
 def thread_count(threads: int) -> int:
     """threads as given (0: one per core this process may use), checked."""
@@ -35,25 +42,58 @@ def thread_count(threads: int) -> int:
     return threads
 
 
-class _Job:
-    """function(*args), on a worker thread of its own, or at once in the caller's (where an exception goes
-    straight to the caller)."""
+class _Cores:
+    """The threads a pipeline's running jobs share."""
 
-    def __init__(self, function, args, threaded: bool):
+    def __init__(self, threads: int):
+        self.threads, self.running = threads, 0
+        self.lock = threading.Lock()
+
+    def share(self) -> int:
+        return max(1, self.threads // max(1, self.running))
+
+
+def share_threads() -> None:
+    """Give the calling job's torch products its pipeline's share of threads now (a job calls this between
+    steps: the share changes as other jobs start and finish). Does nothing outside a job."""
+    cores = getattr(_job, "cores", None)
+    if cores is not None and cores.share() != _job.torch_threads:
+        _job.torch_threads = cores.share()
+        torch.set_num_threads(_job.torch_threads)
+
+
+class _Job:
+    """function(*args), on a worker thread of its own, or at once in the caller's on one core (where an exception
+    goes straight to the caller)."""
+
+    def __init__(self, function, args, cores: _Cores | None):
         self._finished = threading.Event()
         self._result = self._error = None
-        if threaded:
-            threading.Thread(target=self._run, args=(function, args), name=WORKER_NAME).start()
-        else:
-            self._result = function(*args)
-            self._finished.set()
-
-    def _run(self, function, args) -> None:
+        if cores is not None:
+            with cores.lock:
+                cores.running += 1
+            threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
+            return
+        saved = torch.get_num_threads(), getattr(_job, "cores", None)
+        _job.cores = None
         torch.set_num_threads(1)
         try:
             self._result = function(*args)
+        finally:
+            torch.set_num_threads(saved[0])
+            _job.cores = saved[1]
+        self._finished.set()
+
+    def _run(self, function, args, cores: _Cores) -> None:
+        _job.cores, _job.torch_threads = cores, 0
+        try:
+            share_threads()
+            self._result = function(*args)
         except BaseException as e:      # handed to whoever takes the result
             self._error = e
+        finally:
+            with cores.lock:
+                cores.running -= 1
         self._finished.set()
 
     def done(self) -> bool:
@@ -71,11 +111,12 @@ class Pipeline:
 
     def __init__(self, threads: int):
         self._threads = threads
+        self._cores = _Cores(threads) if threads > 1 else None
         self._jobs: deque[tuple[object, _Job]] = deque()
 
     def submit(self, tag, function, *args) -> None:
         """Start function(*args); tag comes back with its result."""
-        self._jobs.append((tag, _Job(function, args, threaded=self._threads > 1)))
+        self._jobs.append((tag, _Job(function, args, self._cores)))
 
     def __len__(self) -> int:
         return len(self._jobs)

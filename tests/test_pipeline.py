@@ -1,0 +1,76 @@
+"""neuralzip.pipeline: batches in flight, results in order, and the cores they share."""
+
+import threading
+
+import pytest
+import torch
+
+from neuralzip.pipeline import WORKER_NAME, Pipeline, share_threads, thread_count
+
+
+def torch_threads_in_job(*_):
+    share_threads()
+    return torch.get_num_threads(), threading.current_thread().name
+
+
+def test_thread_count():
+    assert thread_count(3) == 3
+    assert thread_count(0) >= 1
+    with pytest.raises(ValueError):
+        thread_count(-1)
+    with pytest.raises(TypeError):
+        thread_count(True)
+
+
+def test_one_thread_runs_in_the_caller_on_one_core_and_restores_its_setting():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        pipeline = Pipeline(1)
+        pipeline.submit("a", torch_threads_in_job)
+        assert pipeline.take() == ("a", (1, threading.current_thread().name))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_running_jobs_share_the_threads():
+    release = threading.Event()
+    seen = []
+
+    def job(name):
+        seen.append(("alone" if name == "first" else "beside", torch_threads_in_job()[0]))
+        if name == "first":
+            started.set()
+            release.wait(10)
+            seen.append(("after", torch_threads_in_job()[0]))
+        return name
+
+    started = threading.Event()
+    pipeline = Pipeline(4)
+    pipeline.submit(1, job, "first")
+    assert started.wait(10)
+    pipeline.submit(2, job, "second")          # runs while the first waits: four threads between two jobs
+    assert pipeline._jobs[1][1]._finished.wait(10)
+    release.set()
+    assert [pipeline.take(), pipeline.take()] == [(1, "first"), (2, "second")]
+    assert seen[0] == ("alone", 4) and ("beside", 2) in seen and ("after", 4) in seen
+
+
+def test_workers_are_named_and_errors_reach_the_caller():
+    def fail():
+        raise OSError("boom")
+
+    pipeline = Pipeline(2)
+    pipeline.submit("x", torch_threads_in_job)
+    pipeline.submit("y", fail)
+    tag, (_, name) = pipeline.take()
+    assert tag == "x" and name == WORKER_NAME
+    with pytest.raises(OSError, match="boom"):
+        pipeline.take()
+
+
+def test_share_threads_outside_a_job_changes_nothing():
+    before = torch.get_num_threads()
+    share_threads()
+    assert torch.get_num_threads() == before
