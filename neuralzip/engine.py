@@ -29,7 +29,7 @@ ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
 NOISE_COLLISIONS = 128  # a chunk whose byte-collision rate is below 1/128 (Renyi entropy above 7 bits per byte)
                         # is near-random: compressed or encrypted data, where the model cannot win
-WINDOW_ELEMENTS = 1 << 22  # frequencies (4 bytes each) gathered on the device before the coders take them
+WINDOW_ELEMENTS = 1 << 22  # frequencies (float64, 8 bytes each) gathered on the device before the coders take them
 
 
 class Encoded(NamedTuple):
@@ -54,27 +54,35 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
         members.setdefault(g, []).append(b)
     runs = [(np.array(rows), ChunkEncoder()) for rows in members.values() if len(rows) > 1]
     predictor = Predictor(model, len(chunks), steps, groups, lengths.tolist())
-    # steps per window: bounded in memory whatever the batch (16 MiB of frequencies), at least 8 per transfer
-    window_steps = max(8, WINDOW_ELEMENTS // (len(chunks) * model.config.vocab_size))
-    window = []
+    # steps per window: bounded in memory whatever the batch (32 MiB of frequencies), at least 8 per transfer; step
+    # by step, as a run codes them, each step's frequencies made float64 (what the coder takes) as they arrive
+    vocab = model.config.vocab_size
+    window = torch.empty(max(8, WINDOW_ELEMENTS // (len(chunks) * vocab)), len(chunks), vocab, dtype=torch.float64,
+                         device=model.device)                                                # (W, B, V)
+    filled = 0
     for t in range(steps):
         if t % 16 == 0:
             share_threads()
-        window.append(predictor.frequencies())                                             # (B, V)
+        window[filled].copy_(predictor.frequencies())
+        filled += 1
         predictor.advance(symbols_dev[:, t].long())
-        if len(window) == window_steps or t == steps - 1:
-            start = t + 1 - len(window)
-            freqs = torch.stack(window, dim=1).cpu().numpy().astype(np.float64)            # (B, W, V)
+        if filled == len(window) or t == steps - 1:
+            start = t + 1 - filled
+            freqs = window[:filled].cpu().numpy()                                           # (W, B, V)
             for b, enc in enumerate(encoders):
-                n = min(lengths[b] - start, len(window))
+                n = min(lengths[b] - start, filled)
                 if n > 0:
-                    enc.encode(symbols[b, start:start + n].astype(np.int32), freqs[b, :n])
+                    enc.encode(symbols[b, start:start + n].astype(np.int32), np.ascontiguousarray(freqs[:n, b]))
             for rows, enc in runs:
-                live = (start + np.arange(len(window)))[:, None] < lengths[rows][None, :]   # (W, R)
-                if live.any():
-                    enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32),
-                               freqs[rows].transpose(1, 0, 2)[live])
-            window = []
+                live = (start + np.arange(filled))[:, None] < lengths[rows][None, :]       # (W, R)
+                if len(rows) == len(chunks) and live.all():      # the usual case: no copy
+                    run_freqs = freqs.reshape(-1, vocab)
+                elif live.any():
+                    run_freqs = freqs[:, rows][live]
+                else:
+                    continue
+                enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32), run_freqs)
+            filled = 0
     return Encoded([enc.finish() for enc in encoders], [(rows.tolist(), enc.finish()) for rows, enc in runs])
 
 
