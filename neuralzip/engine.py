@@ -75,12 +75,12 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
                     enc.encode(symbols[b, start:start + n].astype(np.int32), np.ascontiguousarray(freqs[:n, b]))
             for rows, enc in runs:
                 live = (start + np.arange(filled))[:, None] < lengths[rows][None, :]       # (W, R)
-                if len(rows) == len(chunks) and live.all():      # the usual case: no copy
-                    run_freqs = freqs.reshape(-1, vocab)
-                elif live.any():
-                    run_freqs = freqs[:, rows][live]
-                else:
+                if not live.any():
                     continue
+                # a group's rows are ascending, and usually one after another: a view, copied at most once
+                together = rows[-1] - rows[0] + 1 == len(rows)
+                run_freqs = freqs[:, rows[0]:rows[-1] + 1] if together else freqs[:, rows]            # (W, R, V)
+                run_freqs = run_freqs.reshape(-1, vocab) if live.all() else run_freqs[live]
                 enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32), run_freqs)
             filled = 0
     return Encoded([enc.finish() for enc in encoders], [(rows.tolist(), enc.finish()) for rows, enc in runs])
