@@ -77,9 +77,7 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
                 live = (start + np.arange(filled))[:, None] < lengths[rows][None, :]       # (W, R)
                 if not live.any():
                     continue
-                # a group's rows are ascending, and usually one after another: a view, copied at most once
-                together = rows[-1] - rows[0] + 1 == len(rows)
-                run_freqs = freqs[:, rows[0]:rows[-1] + 1] if together else freqs[:, rows]            # (W, R, V)
+                run_freqs = freqs[:, _as_slice(rows)]                                      # (W, R, V)
                 run_freqs = run_freqs.reshape(-1, vocab) if live.all() else run_freqs[live]
                 enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32), run_freqs)
             filled = 0
@@ -93,7 +91,7 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
     fed in as they are for the sake of their groups."""
     known = known or [None] * len(lengths)
     ends = np.array(lengths)
-    decoders = [(ChunkDecoder(p), np.array(rows)) for p, rows in payloads]
+    decoders = [(ChunkDecoder(p), np.array(rows), _as_slice(np.array(rows))) for p, rows in payloads]
     steps = max(lengths)
     out = np.zeros((len(lengths), steps), dtype=np.uint8)                                   # (B, T)
     for b, k in enumerate(known):
@@ -108,12 +106,21 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
         freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
         symbols[:] = out[:, t]
         if t in finishing:
-            decoders = [(d, rows[ends[rows] > t]) for d, rows in decoders if (ends[rows] > t).any()]
-        for decoder, rows in decoders:
+            decoders = [(d, rows[ends[rows] > t]) for d, rows, _ in decoders if (ends[rows] > t).any()]
+            decoders = [(d, rows, _as_slice(rows)) for d, rows in decoders]
+        for decoder, _, rows in decoders:
             symbols[rows] = decoder.decode(freqs[rows])
         out[:, t] = symbols
         predictor.advance(torch.from_numpy(symbols.copy()).to(model.device))   # symbols is rewritten next step
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
+
+
+def _as_slice(rows: np.ndarray) -> np.ndarray | slice:
+    """Ascending rows as a slice where they follow one another, as a group's usually do: indexing by it makes a
+    view of a step's frequencies, not a copy."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def looks_random(chunk: bytes) -> bool:
