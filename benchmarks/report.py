@@ -154,7 +154,7 @@ def _run_section(run: dict) -> list[str]:
              f"- load average at start / end: {m['load_average_at_start']} / {run.get('load_average_at_end')} "
              "(other work on the machine slows every figure and shares RAPL's)",
              f"- neuralzip device: {m['device']}{gpu}; OMP_NUM_THREADS={m['omp_num_threads']}, "
-             f"torch threads {m.get('torch_threads', '–')}",
+             f"torch threads {m.get('torch_threads', '–')} (neuralzip's threads: its settings below)",
              f"- versions: Python {m['python']}, torch {m['torch']}, neuralzip {run['neuralzip_version']} "
              f"(git {m['git']})",
              f"- timing: each call repeated until {s['min_time']} s had passed (at most {s['max_reps']} times); "
