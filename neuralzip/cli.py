@@ -106,10 +106,10 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     comp = p.add_argument_group("compression")
     lo, hi = neuralzip.MIN_LEVEL, neuralzip.MAX_LEVEL
     for n in range(lo, hi + 1):
-        helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} and -2 are the fast ones (a model without context "
-                        "counts, small chunks)",
+        helptext = {lo: f"levels -{lo} ... -{hi}: -{lo} and -2 are the fast ones (a narrow network with context "
+                        "counts, about 3-4 times the default's speed)",
                     hi: f"-7 ... -{hi} are the best (probability maps on every node, larger chunks, at about "
-                        f"two thirds of the default's speed; -{hi}: the largest chunks); the default is "
+                        f"half the default's speed; -{hi}: the largest chunks); the default is "
                         f"-{neuralzip.DEFAULT_LEVEL} (maps on the nodes that carry the prediction)"
                     }.get(n, argparse.SUPPRESS)
         comp.add_argument(f"-{n}", dest="level", action="store_const", const=n, help=helptext)
