@@ -255,6 +255,16 @@ def test_the_chunks_of_a_group_go_out_as_one_run():
     assert neuralzip.decompress(blob) == data
 
 
+def test_the_fast_level_stream_is_frozen():
+    """Level 1 (lstm128-v1): a change to its model, counts or coder shows here, as the other levels' digests."""
+    import hashlib
+    data = _prose(10000, 5)
+    blob = neuralzip.compress(data, 1)
+    assert neuralzip.describe(blob)[0].model_name == "lstm128-v1"
+    assert hashlib.sha256(blob).hexdigest()[:16] == "53598d25d4eef0c1" and len(blob) == 2321
+    assert neuralzip.decompress(blob) == data
+
+
 def test_streams_of_format_version_1_still_decode():
     """Written by the version-1 writer (lstm384-v7, level 7): a neural run of two chunks."""
     import hashlib
