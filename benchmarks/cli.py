@@ -37,7 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="neuralzip's device")
     p.add_argument("--threads", type=int, default=1, metavar="N",
                    help="neuralzip's threads= (nzip -T N; 0: one per core); default 1, as its default and as the "
-                        "peers run here (xz, PPMd and brotli in one thread; zpaq -m5 codes a corpus file in one block, one thread)")
+                        "peers run here (xz, PPMd and brotli in one thread; zpaq -m5 a corpus file in one block, "
+                        "on one thread)")
     p.add_argument("--out", type=Path, default=None, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--watts-per-core", type=float, default=DEFAULT_WATTS_PER_CORE,
                    help="for the energy ESTIMATE when no RAPL counter is readable (default %(default)s W)")

@@ -27,8 +27,8 @@ class Settings:
 
 def measure_in_subprocess(codec: str, item: Input, settings: Settings) -> dict:
     """The worker's raw figures for codec on item, or {"error": ...} if it failed or crashed."""
-    spec = {"codec": codec, "device": settings.device, "threads": settings.threads, "path": str(item.path), "limit": item.limit,
-            "min_time": settings.min_time, "max_reps": settings.max_reps,
+    spec = {"codec": codec, "device": settings.device, "threads": settings.threads, "path": str(item.path),
+            "limit": item.limit, "min_time": settings.min_time, "max_reps": settings.max_reps,
             "watts_per_core": settings.watts_per_core}
     # the worker must import this package wherever the harness was started from
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}

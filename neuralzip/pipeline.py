@@ -25,7 +25,7 @@ from collections import deque
 import torch
 
 WORKER_NAME = "neuralzip-batch"
-_job = threading.local()     # the calling thread's job: its pipeline's share of threads, and what torch has now
+_job = threading.local()     # on a worker: the cores its pipeline's running jobs share
 
 
 def thread_count(threads: int) -> int:
@@ -57,9 +57,8 @@ def share_threads() -> None:
     """Give the calling job's torch products its pipeline's share of threads now (a job calls this between
     steps: the share changes as other jobs start and finish). Does nothing outside a job."""
     cores = getattr(_job, "cores", None)
-    if cores is not None and cores.share() != _job.torch_threads:
-        _job.torch_threads = cores.share()
-        torch.set_num_threads(_job.torch_threads)
+    if cores is not None and cores.share() != torch.get_num_threads():
+        torch.set_num_threads(cores.share())
 
 
 class _Job:
@@ -74,18 +73,16 @@ class _Job:
                 cores.running += 1
             threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
             return
-        saved = torch.get_num_threads(), getattr(_job, "cores", None)
-        _job.cores = None
+        saved = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
             self._result = function(*args)
         finally:
-            torch.set_num_threads(saved[0])
-            _job.cores = saved[1]
+            torch.set_num_threads(saved)
         self._finished.set()
 
     def _run(self, function, args, cores: _Cores) -> None:
-        _job.cores, _job.torch_threads = cores, 0
+        _job.cores = cores
         try:
             share_threads()
             self._result = function(*args)
