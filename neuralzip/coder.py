@@ -1,45 +1,86 @@
-"""Integer frequencies <-> range-coded bytes, one frame at a time, with constriction.
+"""Integer frequencies <-> range-coded frames (coder v1, FORMAT.md "Frames"), many frames at a time.
 
-Frequencies arrive as integers (every symbol >= 1) and go to constriction as float64 values, which hold them
-exactly; constriction's own quantization of them is integer-exact and identical on every machine.
+Coder v1 is constriction's queue RangeEncoder with its Categorical(perfect=False) model fed the frequencies as
+float64; neuralzip.fused.coder computes exactly the same words in compiled loops, straight from the int64
+frequencies, for every frame of a batch in one call (constriction, fed the same frequencies, makes the same bytes:
+tests/test_coder.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import constriction
 
 from .errors import NeuralZipError
+from .fused import coder as loops
 
-_FAMILY = constriction.stream.model.Categorical(perfect=False)
-
-
-class ChunkEncoder:
-    """Encodes one frame's symbols (one chunk's, or a run's in lockstep order), in order, in as many calls as
-    convenient."""
-
-    def __init__(self):
-        self._encoder = constriction.stream.queue.RangeEncoder()
-
-    def encode(self, symbols: np.ndarray, frequencies: np.ndarray) -> None:
-        """symbols (n,) int32, frequencies (n, V) float64 holding integers."""
-        self._encoder.encode(symbols, _FAMILY, frequencies)
-
-    def finish(self) -> bytes:
-        return self._encoder.get_compressed().astype("<u4").tobytes()
+_SEAL_WORDS = 2                  # a coder writes at most one word per symbol, and two more when it is sealed
 
 
-class ChunkDecoder:
-    """Decodes one frame's symbols, a step at a time, as the model supplies their frequencies."""
+class RangeEncoders:
+    """Coders for a set of frames. capacities: how many symbols each will code at most."""
 
-    def __init__(self, payload: bytes):
-        if len(payload) % 4:
+    def __init__(self, capacities: list[int]):
+        n = len(capacities)
+        room = np.asarray(capacities, dtype=np.int64).reshape(n) + _SEAL_WORDS
+        self._begin = np.concatenate([[0], np.cumsum(room)[:-1]]).astype(np.int64)
+        self._limits = self._begin + room
+        self._state = (np.zeros(n, np.uint64), np.full(n, 2 ** 64 - 1, np.uint64), np.zeros(n, np.int64),
+                       np.zeros(n, np.uint64), np.zeros(int(room.sum()), np.uint32), self._begin.copy(),
+                       self._limits)
+
+    def encode_window(self, freqs: np.ndarray, symbols: np.ndarray, start: int, lengths: np.ndarray,
+                      targets: np.ndarray) -> None:
+        """Code steps start ... start + W - 1 of a batch of streams: freqs (W, B, V) int64, symbols (B, T) uint8,
+        lengths (B,) int64; at each step, stream b (if it is that long) goes to each coder of targets[b], (B, K)
+        int64, -1 for none, the streams in batch order."""
+        loops.encode_window(freqs, symbols, start, lengths, targets, *self._state)
+
+    def encode(self, coder: int, symbols: np.ndarray, freqs: np.ndarray) -> None:
+        """Code symbols (n,) with one coder, under freqs (n, V) int64."""
+        n = len(symbols)
+        self.encode_window(np.ascontiguousarray(freqs, np.int64)[:, None], np.asarray(symbols, np.int64)[None], 0,
+                           np.array([n], np.int64), np.array([[coder]], np.int64))
+
+    def finish(self) -> list[bytes]:
+        """Seal every coder: each one's payload, its words 4 bytes little-endian."""
+        words, ends = self._state[4], self._state[5]
+        for e in range(len(self._begin)):
+            loops.seal(e, *self._state)
+        if (ends > self._limits).any():
+            raise ValueError("a coder was given more symbols than its capacity")
+        return [words[b:e].astype("<u4").tobytes() for b, e in zip(self._begin, ends)]
+
+
+class RangeDecoders:
+    """Decoders for a set of payloads, stepped in lockstep."""
+
+    def __init__(self, payloads: list[bytes]):
+        if any(len(p) % 4 for p in payloads):
             raise NeuralZipError("damaged stream: a neural frame's payload is not a whole number of words")
-        self._decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, dtype="<u4").astype(np.uint32))
+        n = len(payloads)
+        sizes = np.array([len(p) // 4 for p in payloads], dtype=np.int64)
+        self._begin = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self._words = np.frombuffer(b"".join(payloads), dtype="<u4").astype(np.uint32)
+        self._end = self._begin + sizes
+        self._state = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.int64))
+        for e in range(n):
+            loops.start_decoder(e, self._words, self._begin, self._end, *self._state)
 
-    def decode(self, frequencies: np.ndarray) -> np.ndarray:
-        """frequencies (n, V) float64 holding integers -> the next n symbols, (n,) int32."""
-        try:
-            return self._decoder.decode(_FAMILY, frequencies)
-        except Exception as e:  # constriction signals exhausted or invalid data with assorted errors
-            raise NeuralZipError(f"damaged stream: range decoder failed ({e})") from None
+    def decode_step(self, freqs: np.ndarray, t: int, lengths: np.ndarray, sources: np.ndarray,
+                    out: np.ndarray) -> None:
+        """Step t of a batch: stream b, if longer than t and sources[b] >= 0, decodes its symbol into out[b] with
+        decoder sources[b], under freqs (B, V) int64; the streams in batch order."""
+        bad = loops.decode_step(freqs, t, lengths, sources, out, self._words, self._end, *self._state)
+        if bad >= 0:
+            raise NeuralZipError("damaged stream: a neural frame's range coder met data no encoder writes")
+
+    def decode(self, decoder: int, freqs: np.ndarray) -> np.ndarray:
+        """The next n symbols of one decoder, under freqs (n, V) int64."""
+        freqs = np.ascontiguousarray(freqs, np.int64)
+        out = np.zeros(1, np.int64)
+        symbols = np.zeros(len(freqs), np.int64)
+        one, source = np.ones(1, np.int64), np.array([decoder], np.int64)
+        for i in range(len(freqs)):
+            self.decode_step(freqs[i:i + 1], 0, one, source, out)
+            symbols[i] = out[0]
+        return symbols

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import zstandard
 
-from .coder import ChunkDecoder, ChunkEncoder
+from .coder import RangeDecoders, RangeEncoders
 from .errors import NeuralZipError
 from .format import MAX_GROUP_FRAMES, Method, frame_header_size
 from .model import LSTMModel
@@ -29,7 +29,7 @@ ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
 NOISE_COLLISIONS = 128  # a chunk whose byte-collision rate is below 1/128 (Renyi entropy above 7 bits per byte)
                         # is near-random: compressed or encrypted data, where the model cannot win
-WINDOW_ELEMENTS = 1 << 22  # frequencies (float64, 8 bytes each) gathered on the device before the coders take them
+WINDOW_ELEMENTS = 1 << 22  # frequencies (int64, 8 bytes each) gathered on a GPU before the coders take them
 
 
 class Encoded(NamedTuple):
@@ -42,46 +42,46 @@ class Encoded(NamedTuple):
 
 def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> Encoded:
     """Range-code the chunks under the model, chunk i in group groups[i]; all chunks advance together."""
-    lengths = np.array([len(c) for c in chunks])
+    lengths = np.array([len(c) for c in chunks], dtype=np.int64)
     steps = int(lengths.max())
     symbols = np.zeros((len(chunks), steps), dtype=np.uint8)                                # (B, T)
     for b, chunk in enumerate(chunks):
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
     symbols_dev = torch.from_numpy(symbols).to(model.device)
-    encoders = [ChunkEncoder() for _ in chunks]
     members = {}
     for b, g in enumerate(groups):
         members.setdefault(g, []).append(b)
-    runs = [(np.array(rows), ChunkEncoder()) for rows in members.values() if len(rows) > 1]
+    runs = [rows for rows in members.values() if len(rows) > 1]
+    # coder b codes chunk b alone; coder B + r codes run r, its chunks' symbols in lockstep order
+    targets = np.full((len(chunks), 2), -1, dtype=np.int64)                                 # (B, 2)
+    targets[:, 0] = np.arange(len(chunks))
+    for r, rows in enumerate(runs):
+        targets[rows, 1] = len(chunks) + r
+    coders = RangeEncoders(lengths.tolist() + [int(lengths[rows].sum()) for rows in runs])
     predictor = Predictor(model, len(chunks), steps, groups, lengths.tolist())
-    # steps per window: bounded in memory whatever the batch (32 MiB of frequencies), at least 8 per transfer; step
-    # by step, as a run codes them, each step's frequencies made float64 (what the coder takes) as they arrive
+    # on a GPU the frequencies cross to the host a window of steps at a time (at most 32 MiB, at least 8 steps a
+    # transfer); on the CPU each step's are coded where they lie
     vocab = model.config.vocab_size
-    window = torch.empty(max(8, WINDOW_ELEMENTS // (len(chunks) * vocab)), len(chunks), vocab, dtype=torch.float64,
-                         device=model.device)                                                # (W, B, V)
+    cpu = model.device.type == "cpu"
+    window = None if cpu else torch.empty(max(8, WINDOW_ELEMENTS // (len(chunks) * vocab)), len(chunks), vocab,
+                                          dtype=torch.int64, device=model.device)            # (W, B, V)
     filled = 0
     for t in range(steps):
         if t % 16 == 0:
             share_threads()
+        if cpu:
+            freqs = np.ascontiguousarray(predictor.frequencies().numpy(), np.int64)[None]    # (1, B, V)
+            predictor.advance(symbols_dev[:, t].long())
+            coders.encode_window(freqs, symbols, t, lengths, targets)
+            continue
         window[filled].copy_(predictor.frequencies())
         filled += 1
         predictor.advance(symbols_dev[:, t].long())
         if filled == len(window) or t == steps - 1:
-            start = t + 1 - filled
-            freqs = window[:filled].cpu().numpy()                                           # (W, B, V)
-            for b, enc in enumerate(encoders):
-                n = min(lengths[b] - start, filled)
-                if n > 0:
-                    enc.encode(symbols[b, start:start + n].astype(np.int32), np.ascontiguousarray(freqs[:n, b]))
-            for rows, enc in runs:
-                live = (start + np.arange(filled))[:, None] < lengths[rows][None, :]       # (W, R)
-                if not live.any():
-                    continue
-                run_freqs = freqs[:, _as_slice(rows)]                                      # (W, R, V)
-                run_freqs = run_freqs.reshape(-1, vocab) if live.all() else run_freqs[live]
-                enc.encode(symbols[rows, start:t + 1].T[live].astype(np.int32), run_freqs)
+            coders.encode_window(window[:filled].cpu().numpy(), symbols, t + 1 - filled, lengths, targets)
             filled = 0
-    return Encoded([enc.finish() for enc in encoders], [(rows.tolist(), enc.finish()) for rows, enc in runs])
+    payloads = coders.finish()
+    return Encoded(payloads[:len(chunks)], [(rows, p) for rows, p in zip(runs, payloads[len(chunks):])])
 
 
 def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], lengths: list[int],
@@ -90,8 +90,11 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
     lockstep order), each exactly its length of bytes. Rows that no payload names have known bytes (known[i]),
     fed in as they are for the sake of their groups."""
     known = known or [None] * len(lengths)
-    ends = np.array(lengths)
-    decoders = [(ChunkDecoder(p), np.array(rows), _as_slice(np.array(rows))) for p, rows in payloads]
+    ends = np.array(lengths, dtype=np.int64)
+    decoders = RangeDecoders([p for p, _ in payloads])
+    sources = np.full(len(lengths), -1, dtype=np.int64)           # which decoder each row's symbols come from
+    for d, (_, rows) in enumerate(payloads):
+        sources[rows] = d
     steps = max(lengths)
     out = np.zeros((len(lengths), steps), dtype=np.uint8)                                   # (B, T)
     for b, k in enumerate(known):
@@ -99,28 +102,15 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
             out[b, :len(k)] = np.frombuffer(k, dtype=np.uint8)
     symbols = np.zeros(len(lengths), dtype=np.int64)
     predictor = Predictor(model, len(lengths), steps, groups, lengths)
-    finishing = set(lengths)          # the steps at which some row has ended: only then do the decoders' rows change
     for t in range(steps):
         if t % 16 == 0:
             share_threads()
-        freqs = predictor.frequencies().cpu().numpy().astype(np.float64)
+        freqs = np.ascontiguousarray(predictor.frequencies().cpu().numpy(), np.int64)
         symbols[:] = out[:, t]
-        if t in finishing:
-            decoders = [(d, rows[ends[rows] > t]) for d, rows, _ in decoders if (ends[rows] > t).any()]
-            decoders = [(d, rows, _as_slice(rows)) for d, rows in decoders]
-        for decoder, _, rows in decoders:
-            symbols[rows] = decoder.decode(freqs[rows])
+        decoders.decode_step(freqs, t, ends, sources, symbols)
         out[:, t] = symbols
         predictor.advance(torch.from_numpy(symbols.copy()).to(model.device))   # symbols is rewritten next step
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
-
-
-def _as_slice(rows: np.ndarray) -> np.ndarray | slice:
-    """Ascending rows as a slice where they follow one another, as a group's usually do: indexing by it makes a
-    view of a step's frequencies, not a copy."""
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return slice(int(rows[0]), int(rows[-1]) + 1)
-    return rows
 
 
 def looks_random(chunk: bytes) -> bool:

@@ -18,7 +18,7 @@ MAGIC = b"\x89NZP"
 FORMAT_VERSION = 2          # what writers make
 READ_VERSIONS = (1, 2)
 MODEL_ID_BYTES = 8          # version 2 names the model by this much of its SHA-256
-CODER_RANGE_V1 = 1          # constriction queue range coder, 32-bit words, Categorical(perfect=False)
+CODER_RANGE_V1 = 1          # constriction's queue range coder, Categorical(perfect=False): FORMAT.md
 MAX_CHUNK_SIZE = 1 << 20   # bounds the work and memory one (possibly damaged) frame can cost a reader
 MAX_STORED_SIZE = 1 << 22   # a stored frame may join consecutive stored chunks, up to this size
 MAX_GROUP_BYTES = 1 << 22   # a model's match groups span a power of two of content bytes, at most this

@@ -1,0 +1,195 @@
+"""Range coder v1 (FORMAT.md "Frames") as compiled loops: many frames at once, straight from integer frequencies.
+
+Coder v1 is constriction's queue RangeEncoder (32-bit words, 64-bit state, 24-bit probabilities) with its lazy
+leaky categorical model fed the frequencies as float64. That model is simple enough to compute here exactly:
+for frequencies f (each >= 1, sum N, all below 2**53 so that float64 holds every partial sum) the symbol x gets
+the 24-bit interval
+
+    left(x) = trunc(C(x) * s) + x,   right(x) = trunc(C(x + 1) * s) + x + 1  (2**24 for the last symbol),
+    C(x) = f[0] + ... + f[x - 1],    s = (2**24 - V) / N  (one correctly rounded float64 division),
+
+and C(x) * s is one correctly rounded float64 product, so every machine computes the same integers. The loops
+below are constriction's encode_symbol, seal and decode_symbol on those intervals, word for word; constriction
+itself, fed the same frequencies, makes the same bytes (tests/test_coder.py holds the two equal). Going through
+it cost more than the model's own arithmetic at the fast level: a float64 copy of every frequency, a Python call
+per frame and window, and a chain of 256 dependent float additions per symbol. Here the sums are int64 and the
+work for one symbol is a few dozen nanoseconds.
+
+The coders' state lives in arrays, one entry per coder, so that a single call codes a whole window of steps for
+every frame of a batch: lower and range (uint64), the inverted-carry situation (how many words are held back and
+the first of them), and each coder's words in its own slice of one flat buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import njit
+
+PRECISION = 24
+_FULL = np.uint64(0xFFFFFFFFFFFFFFFF)      # the state's range before any symbol
+_RENORM = np.uint64(1 << 32)               # range below this: shift a word out
+_WORD = np.uint64(0xFFFFFFFF)
+
+
+@njit
+def _interval(freqs, x):
+    """(left, probability) of symbol x under freqs (V,) int64, as coder v1's model gives them."""
+    V = freqs.shape[0]
+    total = np.int64(0)
+    for v in range(V):
+        total += freqs[v]
+    before = np.int64(0)
+    for v in range(x):
+        before += freqs[v]
+    scale = np.float64((1 << PRECISION) - V) / np.float64(total)
+    left = np.int64(np.float64(before) * scale) + x
+    if x == V - 1:
+        right = np.int64(1 << PRECISION)
+    else:
+        right = np.int64(np.float64(before + freqs[x]) * scale) + x + 1
+    return left, right - left
+
+
+@njit
+def _write(words, ends, limits, e, word):
+    """Append a word to coder e's slice of words; past its end (more symbols than the coder was made for) the
+    word is dropped and the end moves on, which RangeEncoders.finish() reports."""
+    if ends[e] < limits[e]:
+        words[ends[e]] = np.uint32(word)
+    ends[e] += 1
+
+
+@njit
+def _encode_symbol(e, left, probability, lower, range_, held, first_held, words, ends, limits):
+    """Encode an interval with coder e (constriction's RangeEncoder::encode_symbol)."""
+    scale = range_[e] >> np.uint64(PRECISION)
+    new_range = scale * np.uint64(probability)
+    new_lower = lower[e] + scale * np.uint64(left)            # wraps, as the state does
+    if held[e] > 0 and new_lower + new_range > new_lower:      # the carry is settled: release the held words
+        if new_lower < lower[e]:
+            first, rest = (first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
+        else:
+            first, rest = first_held[e], _WORD
+        _write(words, ends, limits, e, first)
+        for _ in range(held[e] - 1):
+            _write(words, ends, limits, e, rest)
+        held[e] = 0
+    lower[e] = new_lower
+    range_[e] = new_range
+    if new_range < _RENORM:
+        range_[e] = new_range << np.uint64(32)
+        word = new_lower >> np.uint64(32)
+        lower[e] = new_lower << np.uint64(32)
+        if held[e] > 0:
+            held[e] += 1
+        elif lower[e] + range_[e] > lower[e]:
+            _write(words, ends, limits, e, word)
+        else:                                                  # a carry may still come: hold the word back
+            held[e] = 1
+            first_held[e] = word
+
+
+@njit
+def encode_window(freqs, symbols, start, lengths, targets, lower, range_, held, first_held, words, ends, limits):
+    """Code steps start ... start + W - 1 of every stream: freqs (W, B, V) int64, symbols (B, T) uint8, lengths
+    (B,) each stream's symbols; stream b's symbol at a step goes to each coder of targets[b] (B, K), -1 for none,
+    streams in batch order."""
+    W, B, _ = freqs.shape
+    for w in range(W):
+        t = start + w
+        for b in range(B):
+            if lengths[b] <= t:
+                continue
+            x = np.int64(symbols[b, t])
+            left, probability = _interval(freqs[w, b], x)
+            for k in range(targets.shape[1]):
+                e = targets[b, k]
+                if e >= 0:
+                    _encode_symbol(e, left, probability, lower, range_, held, first_held, words, ends, limits)
+
+
+@njit
+def seal(e, lower, range_, held, first_held, words, ends, limits):
+    """Write coder e's last words (constriction's RangeEncoder::seal); nothing if it coded nothing."""
+    if range_[e] == _FULL:
+        return
+    point = lower[e] + (_RENORM - np.uint64(1))
+    if held[e] > 0:
+        if point < lower[e]:
+            first, rest = (first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
+        else:
+            first, rest = first_held[e], _WORD
+        _write(words, ends, limits, e, first)
+        for _ in range(held[e] - 1):
+            _write(words, ends, limits, e, rest)
+    point_word = point >> np.uint64(32)
+    _write(words, ends, limits, e, point_word)
+    if (lower[e] + range_[e]) >> np.uint64(32) == point_word:
+        _write(words, ends, limits, e, 0)
+
+
+@njit
+def start_decoder(e, words, begin, end, lower, range_, point, cursor):
+    """Read the first two words of coder e's payload, words[begin[e]:end[e]] (constriction's read_point)."""
+    lower[e] = np.uint64(0)
+    range_[e] = _FULL
+    p, n = np.uint64(0), 0
+    cursor[e] = begin[e]
+    while cursor[e] < end[e] and n < 2:
+        p = (p << np.uint64(32)) | np.uint64(words[cursor[e]])
+        cursor[e] += 1
+        n += 1
+    if n == 1:
+        p = p << np.uint64(32)
+    point[e] = p
+
+
+@njit
+def decode_step(freqs, t, lengths, sources, out, words, end, lower, range_, point, cursor):
+    """Decode step t: each stream b with lengths[b] > t and a coder sources[b] >= 0 gets its symbol in out[b]
+    (streams in batch order), from freqs (B, V) int64. Returns the first stream whose data cannot be a coder v1
+    payload, or -1."""
+    B, V = freqs.shape
+    for b in range(B):
+        e = sources[b]
+        if e < 0 or lengths[b] <= t:
+            continue
+        f = freqs[b]
+        scale = range_[e] >> np.uint64(PRECISION)
+        quantile = np.int64((point[e] - lower[e]) // scale)    # below 2**56: the scale is at least 2**8
+        if quantile >= 1 << PRECISION:
+            return b
+        total = np.int64(0)
+        for v in range(V):
+            total += f[v]
+        s = np.float64((1 << PRECISION) - V) / np.float64(total)
+        # skip, in integers, the symbols whose right end is surely at or below the quantile: C(x + 1) below
+        # bound means trunc(C(x + 1) s) + x + 1 < quantile (the factor covers the product's rounding, and more)
+        bound = np.int64(np.float64(quantile - V) / s * (1.0 - 1e-9)) - 1 if quantile > V else np.int64(0)
+        x, before = 0, np.int64(0)
+        while x < V - 1 and before + f[x] < bound:
+            before += f[x]
+            x += 1
+        left = np.int64(np.float64(before) * s) + x
+        while True:                                            # then the exact search, as the encoder sees it
+            if x == V - 1:
+                right = np.int64(1 << PRECISION)
+                break
+            right = np.int64(np.float64(before + f[x]) * s) + x + 1
+            if right > quantile:
+                break
+            before += f[x]
+            left = right
+            x += 1
+        out[b] = x
+        lower[e] += scale * np.uint64(left)
+        range_[e] = scale * np.uint64(right - left)
+        if range_[e] < _RENORM:
+            lower[e] = lower[e] << np.uint64(32)
+            range_[e] = range_[e] << np.uint64(32)
+            point[e] = point[e] << np.uint64(32)
+            if cursor[e] < end[e]:
+                point[e] = point[e] | np.uint64(words[cursor[e]])
+                cursor[e] += 1
+    return -1
