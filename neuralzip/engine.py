@@ -50,7 +50,7 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
     symbols = np.zeros((len(chunks), steps), dtype=np.uint8)                                # (B, T)
     for b, chunk in enumerate(chunks):
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-    symbols_dev = torch.from_numpy(symbols).to(model.device)
+    steps_dev = torch.from_numpy(np.ascontiguousarray(symbols.T, np.int64)).to(model.device)   # (T, B)
     members = {}
     for b, g in enumerate(groups):
         members.setdefault(g, []).append(b)
@@ -74,12 +74,12 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
             share_threads()
         if cpu:
             freqs = np.ascontiguousarray(predictor.frequencies().numpy(), np.int64)[None]    # (1, B, V)
-            predictor.advance(symbols_dev[:, t].long())
             coders.encode_window(freqs, symbols, t, lengths, targets)
+            predictor.advance(steps_dev[t])
             continue
         window[filled].copy_(predictor.frequencies())
         filled += 1
-        predictor.advance(symbols_dev[:, t].long())
+        predictor.advance(steps_dev[t])
         if filled == len(window) or t == steps - 1:
             coders.encode_window(window[:filled].cpu().numpy(), symbols, t + 1 - filled, lengths, targets)
             filled = 0

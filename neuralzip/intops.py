@@ -36,8 +36,8 @@ def _int_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if a.device.type == "cuda" and (m <= 16 or m % 8):
         # cuBLAS int8 GEMM wants m > 16 and m a multiple of 8; pad the batch with zero rows
         padded = max(24, (m + 7) // 8 * 8)
-        a = torch.cat([a, a.new_zeros(padded - m, a.shape[1])])
-    return torch._int_mm(a, b)[:m]
+        return torch._int_mm(torch.cat([a, a.new_zeros(padded - m, a.shape[1])]), b)[:m]
+    return torch._int_mm(a, b)
 
 
 @functools.lru_cache(maxsize=None)
