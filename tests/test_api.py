@@ -255,13 +255,15 @@ def test_the_chunks_of_a_group_go_out_as_one_run():
     assert neuralzip.decompress(blob) == data
 
 
-def test_the_fast_level_stream_is_frozen():
-    """Level 1 (lstm128-v1): a change to its model, counts or coder shows here, as the other levels' digests."""
+@pytest.mark.parametrize("level, name, digest, size", [(1, "lstm64-v1", "c337237aa6b777e6", 2408),
+                                                        (2, "lstm128-v1", "53598d25d4eef0c1", 2321)])
+def test_the_fast_levels_streams_are_frozen(level, name, digest, size):
+    """Levels 1 and 2: a change to their models, counts or coder shows here, as the other levels' digests."""
     import hashlib
     data = _prose(10000, 5)
-    blob = neuralzip.compress(data, 1)
-    assert neuralzip.describe(blob)[0].model_name == "lstm128-v1"
-    assert hashlib.sha256(blob).hexdigest()[:16] == "53598d25d4eef0c1" and len(blob) == 2321
+    blob = neuralzip.compress(data, level)
+    assert neuralzip.describe(blob)[0].model_name == name
+    assert hashlib.sha256(blob).hexdigest()[:16] == digest and len(blob) == size
     assert neuralzip.decompress(blob) == data
 
 

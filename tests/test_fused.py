@@ -46,7 +46,7 @@ def test_the_network_alone(monkeypatch):
     _same("lstm384-v1", [TEXT[:700], TEXT[700:1000], bytes(range(256))], [0, 1, 2], monkeypatch)
 
 
-@pytest.mark.parametrize("name", ["lstm384-v2", "lstm384-v3", "lstm384-v8", "lstm128-v1"])
+@pytest.mark.parametrize("name", ["lstm384-v2", "lstm384-v3", "lstm384-v8", "lstm128-v1", "lstm64-v1"])
 def test_the_match_model_in_groups_and_alone(name, monkeypatch):
     rows = [TEXT[:1500], TEXT[:1500], TEXT[1500:2600], TEXT[200:900], b"abcd" * 300, bytes(range(256)) * 2]
     _same(name, rows, [0, 0, 0, 1, 1, 2], monkeypatch)

@@ -178,6 +178,7 @@ def _predict(model: LSTMModel, rows: list[bytes], groups: list[int]) -> _Twin:
     ("lstm384-v4", dict(count_table_bits=12)),               # one set of betas, orders 4, 8, 12
     ("lstm384-v6", dict(count_table_bits=12)),               # 27 sets, six orders and a word context
     ("lstm384-v10", dict(count_table_bits=8)),               # the default model's, on a tiny table
+    ("lstm64-v1", dict(count_table_bits=10)),                # counts straight after the network: no match model
 ])
 def test_the_predictor_gives_the_same_frequencies_either_way(name, config):
     rows = [TEXT[:120], LINE, RANDOM[:80], ACCENTS[:150], RUNS[:100], WORDS[:60]]

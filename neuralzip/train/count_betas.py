@@ -149,6 +149,9 @@ if __name__ == "__main__":
     ap.add_argument("--chunk", type=int, default=16384)
     ap.add_argument("--grid", action="append", default=[])
     ap.add_argument("--description", default="")
+    ap.add_argument("--group-bytes", type=int, default=0,
+                    help="match groups for a model that has none (counts are shared within a group), e.g. a "
+                         "network straight from export, which then needs no match model")
     a = ap.parse_args()
     base = zoo.load(a.model)
     orders = tuple(int(k) for k in a.orders.split(","))
@@ -156,6 +159,10 @@ if __name__ == "__main__":
     grids = {spec: grid_sets(spec, contexts) for spec in a.grid}
     config = dataclasses.replace(base.config, count_orders=orders, count_betas=(0, 1) * contexts,
                                  count_table_bits=a.table_bits, count_word=int(a.word))
+    if a.group_bytes:
+        if base.config.match_group_bytes not in (0, a.group_bytes):
+            ap.error(f"the model already has match groups of {base.config.match_group_bytes} bytes")
+        config = dataclasses.replace(config, match_group_bytes=a.group_bytes)
     data = b"".join(f.read_bytes() for f in a.data)
     piece = a.piece or min(a.bytes, len(data))
     if a.spread:           # a.bytes // piece inputs, the k-th from k / inputs of the way through DATA
