@@ -8,10 +8,16 @@ tests/test_coder.py).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
+from . import fused
 from .errors import NeuralZipError
 from .fused import coder as loops
+
+# without numba the loops run as Python on numpy scalars, where the 64-bit state's intended wrap-around would warn
+_WRAPPING = contextlib.nullcontext if fused.numba is not None else lambda: np.errstate(over="ignore")
 
 _SEAL_WORDS = 2                  # a coder writes at most one word per symbol, and two more when it is sealed
 
@@ -33,7 +39,8 @@ class RangeEncoders:
         """Code steps start ... start + W - 1 of a batch of streams: freqs (W, B, V) int64, symbols (B, T) uint8,
         lengths (B,) int64; at each step, stream b (if it is that long) goes to each coder of targets[b], (B, K)
         int64, -1 for none, the streams in batch order."""
-        loops.encode_window(freqs, symbols, start, lengths, targets, *self._state)
+        with _WRAPPING():
+            loops.encode_window(freqs, symbols, start, lengths, targets, *self._state)
 
     def encode(self, coder: int, symbols: np.ndarray, freqs: np.ndarray) -> None:
         """Code symbols (n,) with one coder, under freqs (n, V) int64."""
@@ -44,8 +51,9 @@ class RangeEncoders:
     def finish(self) -> list[bytes]:
         """Seal every coder: each one's payload, its words 4 bytes little-endian."""
         words, ends = self._state[4], self._state[5]
-        for e in range(len(self._begin)):
-            loops.seal(e, *self._state)
+        with _WRAPPING():
+            for e in range(len(self._begin)):
+                loops.seal(e, *self._state)
         if (ends > self._limits).any():
             raise ValueError("a coder was given more symbols than its capacity")
         return [words[b:e].astype("<u4").tobytes() for b, e in zip(self._begin, ends)]
@@ -70,7 +78,8 @@ class RangeDecoders:
                     out: np.ndarray) -> None:
         """Step t of a batch: stream b, if longer than t and sources[b] >= 0, decodes its symbol into out[b] with
         decoder sources[b], under freqs (B, V) int64; the streams in batch order."""
-        bad = loops.decode_step(freqs, t, lengths, sources, out, self._words, self._end, *self._state)
+        with _WRAPPING():
+            bad = loops.decode_step(freqs, t, lengths, sources, out, self._words, self._end, *self._state)
         if bad >= 0:
             raise NeuralZipError("damaged stream: a neural frame's range coder met data no encoder writes")
 
