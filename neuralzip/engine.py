@@ -138,19 +138,14 @@ def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> 
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     single = []
     for i, (chunk, r) in enumerate(zip(chunks, noise)):
-        best = (Method.STORED, chunk, 1)
-        candidates = [(Method.ZSTD, fast.compress(chunk))]
-        if not r:
-            candidates.append((Method.NEURAL, neural[i]))
-        for method, payload in candidates:
-            if len(payload) < len(best[1]):
-                best = (method, payload, 1)
-        quick = len(candidates[0][1])
-        if not r and quick * ZSTD_HOPELESS[1] < len(best[1]) * ZSTD_HOPELESS[0]:
-            payload = careful.compress(chunk)
-            if len(payload) < len(best[1]):
-                best = (Method.ZSTD, payload, 1)
-        single.append(best)
+        quick = fast.compress(chunk)
+        candidates = [(Method.STORED, chunk), (Method.ZSTD, quick)] + ([] if r else [(Method.NEURAL, neural[i])])
+        best = min(candidates, key=lambda c: len(c[1]))            # the first of the smallest
+        if not r and len(quick) * ZSTD_HOPELESS[1] < len(best[1]) * ZSTD_HOPELESS[0]:
+            slow = careful.compress(chunk)
+            if len(slow) < len(best[1]):
+                best = (Method.ZSTD, slow)
+        single.append((*best, 1))
     runs = {}                                   # first chunk -> the group's chunks and their run's payload
     for rows, payload in encoded.together:
         run = [modelled[r] for r in rows]

@@ -13,11 +13,11 @@ from neuralzip.errors import NeuralZipError
 _CONSTRICTION = constriction.stream.model.Categorical(perfect=False)
 
 
-def _case(n, seed=0, vocab=256):
+def _case(n, seed=0):
     rng = np.random.default_rng(seed)
-    freqs = rng.integers(1, 1 << 16, (n, vocab))
+    freqs = rng.integers(1, 1 << 16, (n, 256))
     freqs[:, 7] = 1 << 20                  # a confident model: mostly 7
-    symbols = np.where(rng.random(n) < 0.9, 7, rng.integers(0, vocab, n))
+    symbols = np.where(rng.random(n) < 0.9, 7, rng.integers(0, 256, n))
     return symbols, freqs
 
 

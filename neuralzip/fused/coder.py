@@ -61,20 +61,27 @@ def _write(words, ends, limits, e, word):
 
 
 @njit
+def _release(e, carried, held, first_held, words, ends, limits):
+    """Write coder e's held words: the first as held and the rest 0xFFFFFFFF, or, when a carry came (the lower
+    end wrapped), the first plus 1 and the rest 0."""
+    if carried:
+        first, rest = (first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
+    else:
+        first, rest = first_held[e], _WORD
+    _write(words, ends, limits, e, first)
+    for _ in range(held[e] - 1):
+        _write(words, ends, limits, e, rest)
+    held[e] = 0
+
+
+@njit
 def _encode_symbol(e, left, probability, lower, range_, held, first_held, words, ends, limits):
     """Encode an interval with coder e (constriction's RangeEncoder::encode_symbol)."""
     scale = range_[e] >> np.uint64(PRECISION)
     new_range = scale * np.uint64(probability)
     new_lower = lower[e] + scale * np.uint64(left)            # wraps, as the state does
     if held[e] > 0 and new_lower + new_range > new_lower:      # the carry is settled: release the held words
-        if new_lower < lower[e]:
-            first, rest = (first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
-        else:
-            first, rest = first_held[e], _WORD
-        _write(words, ends, limits, e, first)
-        for _ in range(held[e] - 1):
-            _write(words, ends, limits, e, rest)
-        held[e] = 0
+        _release(e, new_lower < lower[e], held, first_held, words, ends, limits)
     lower[e] = new_lower
     range_[e] = new_range
     if new_range < _RENORM:
@@ -116,13 +123,7 @@ def seal(e, lower, range_, held, first_held, words, ends, limits):
         return
     point = lower[e] + (_RENORM - np.uint64(1))
     if held[e] > 0:
-        if point < lower[e]:
-            first, rest = (first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
-        else:
-            first, rest = first_held[e], _WORD
-        _write(words, ends, limits, e, first)
-        for _ in range(held[e] - 1):
-            _write(words, ends, limits, e, rest)
+        _release(e, point < lower[e], held, first_held, words, ends, limits)
     point_word = point >> np.uint64(32)
     _write(words, ends, limits, e, point_word)
     if (lower[e] + range_[e]) >> np.uint64(32) == point_word:
