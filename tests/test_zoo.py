@@ -100,3 +100,16 @@ def test_a_damaged_network_is_refused(tmp_path, monkeypatch):
 def test_split_refuses_what_is_not_a_model_file():
     with pytest.raises(NeuralZipError, match="magic"):
         modelfile.split(b"not a model")
+
+
+def test_the_embed_command(tmp_path, capsys):
+    from neuralzip.train import embed
+    model = tmp_path / "lstm64-v1.nzm"
+    model.write_bytes(zoo.embedded_bytes("lstm64-v1"))
+    models = tmp_path / "models"
+    models.mkdir()
+    assert embed.main([str(model), "--network", "net64", "--models-dir", str(models)]) == 0
+    config = json.loads((models / "lstm64-v1.json").read_text())
+    assert config["network"] == "net64" and config["sha256"] == IDENTITIES["lstm64-v1"]
+    assert modelfile.join(config["header"], (models / "networks" / "net64.net").read_bytes()) == model.read_bytes()
+    assert "embedded" in capsys.readouterr().out
