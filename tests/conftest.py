@@ -107,3 +107,16 @@ def count_batches(monkeypatch):
     monkeypatch.setattr(api, "encode_chunks", encode)
     monkeypatch.setattr(api, "decode_chunks", decode)
     return seen
+
+
+@pytest.fixture(scope="session")
+def ungrouped_model(tmp_path_factory) -> str:
+    """Level 1's network alone, without match groups (and so without its counts, which need them): a model whose
+    batches are as wide as BATCH_CHUNKS says, not rounded up to 4 MiB groups, so that small inputs span batches."""
+    import dataclasses
+    from neuralzip import modelfile
+    base = neuralzip.zoo.load(neuralzip.zoo.level(1).model)
+    config = dataclasses.replace(base.config, match_group_bytes=0, count_orders=(), count_betas=(), count_table_bits=0)
+    path = tmp_path_factory.mktemp("models") / "ungrouped.nzm"
+    path.write_bytes(modelfile.dump("ungrouped", config, base.tensors))
+    return str(path)

@@ -68,33 +68,41 @@ def test_bad_device_and_model():
         neuralzip.compress(b"x", model="no-such-model")
 
 
-def test_output_does_not_depend_on_how_input_is_fed(monkeypatch):
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)          # several batches in a small input
-    data = TEXT * 3
-    one_shot = neuralzip.compress(data, 1)
-    c = NeuralZipCompressor(1)
+def _batches_of_text_and_noise() -> bytes:
+    """Five chunks: prose, three of noise (which skip the network, so that narrow batches cost little) and a short
+    one of prose."""
+    from conftest import prose
+    return prose(4096, 1) + __import__("random").Random(5).randbytes(3 * 4096) + prose(1000, 2)
+
+
+def test_output_does_not_depend_on_how_input_is_fed(batch_width, count_batches, ungrouped_model):
+    data = _batches_of_text_and_noise()
+    one_shot = neuralzip.compress(data, 1, model=ungrouped_model)
+    batch_width(2)                                         # three batches
+    c = NeuralZipCompressor(1, model=ungrouped_model)
     pieces = [c.compress(data[i:i + 777]) for i in range(0, len(data), 777)]
     assert b"".join(pieces) + c.flush() == one_shot
+    assert count_batches["encode"] == [5, 2, 2, 1]
 
 
-def test_batch_size_does_not_change_the_output(monkeypatch):
-    data = TEXT * 3
-    wide = neuralzip.compress(data, 1)
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 1)
-    assert neuralzip.compress(data, 1) == wide
-    assert neuralzip.decompress(wide) == data
+def test_batch_size_does_not_change_the_output(batch_width, count_batches, ungrouped_model):
+    data = _batches_of_text_and_noise()
+    wide = neuralzip.compress(data, 1, model=ungrouped_model)
+    batch_width(1)
+    assert neuralzip.compress(data, 1, model=ungrouped_model) == wide
+    assert count_batches["encode"] == [5, 1, 1, 1, 1, 1]
+    assert neuralzip.decompress(wide, model=ungrouped_model) == data
 
 
-def test_batch_size_does_not_change_stored_frames(monkeypatch):
+def test_batch_size_does_not_change_stored_frames(batch_width, count_batches, ungrouped_model):
     """Stored chunks are joined across batch boundaries, so CPU and CUDA batches give the same stream."""
-    rng = __import__("random").Random(5)
-    noise = bytes(rng.randrange(256) for _ in range(6 * 4096))
-    data = TEXT * 10 + noise + TEXT * 10 + noise
-    wide = neuralzip.compress(data, 1)
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
-    assert neuralzip.compress(data, 1) == wide
-    assert neuralzip.decompress(wide) == data
-    assert neuralzip.describe(wide)[0].frames["stored"] == 2      # each run of noise is one frame
+    data = _batches_of_text_and_noise()
+    wide = neuralzip.compress(data, 1, model=ungrouped_model)
+    batch_width(2)
+    assert neuralzip.compress(data, 1, model=ungrouped_model) == wide
+    assert len(count_batches["encode"]) == 4               # the noise spans the second and third batches
+    assert neuralzip.decompress(wide, model=ungrouped_model) == data
+    assert neuralzip.describe(wide)[0].frames["stored"] == 1      # one frame for the whole run of noise
 
 
 @pytest.fixture(scope="module")
@@ -385,20 +393,6 @@ def test_max_size_refuses_before_decoding(monkeypatch):
             NeuralZipDecompressor(max_size=bad)
 
 
-def test_needs_input_is_false_while_given_input_remains(monkeypatch):
-    """A caller that feeds everything at once and then drains with max_length must never be asked for more:
-    the second batch of frames is still in the decompressor's input."""
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
-    data = TEXT * 40                                      # 5 chunks of 4 KiB: three batches
-    blob = neuralzip.compress(data, 1)
-    d = NeuralZipDecompressor()
-    out = d.decompress(blob, max_length=1024)           # a batch's output is a multiple of this
-    while not d.eof:
-        assert not d.needs_input
-        out += d.decompress(b"", max_length=1024)
-    assert out == data
-
-
 def test_decompressor_byte_by_byte_with_unused_data():
     blob = neuralzip.compress(b"hello")
     d = NeuralZipDecompressor()
@@ -444,16 +438,22 @@ def test_method_enum_is_stable():
 
 
 def test_thread_count_gives_identical_streams():
-    """Compressed in a process with 1 thread and one with 2: the same bytes, each decoding the other."""
+    """Compressed in a process with 1 thread and one with 2: the same bytes, each decoding the other. threads=2
+    gives a batch alone both threads, so its products are told to split across two (with threads=1 the pipeline
+    pins them to one, whatever OMP_NUM_THREADS says); each process reports the count its batches ran with."""
     import subprocess
     import sys
-    code = ("import sys, neuralzip; data = sys.stdin.buffer.read(); "
-            "sys.stdout.buffer.write(neuralzip.compress(data, 1))")
+    code = ("import sys, torch, neuralzip; from neuralzip import api; real = api.encode_chunks; "
+            "api.encode_chunks = lambda *a: print(torch.get_num_threads(), file=sys.stderr) or real(*a); "
+            "data = sys.stdin.buffer.read(); "
+            "sys.stdout.buffer.write(neuralzip.compress(data, 1, threads=int(sys.argv[1])))")
     blobs = []
     for threads in ("1", "2"):
         env = dict(os.environ, OMP_NUM_THREADS=threads)
-        blobs.append(subprocess.run([sys.executable, "-c", code], input=TEXT * 4, env=env, capture_output=True,
-                                    check=True).stdout)
+        done = subprocess.run([sys.executable, "-c", code, threads], input=TEXT * 4, env=env, capture_output=True,
+                              check=True)
+        assert done.stderr.split() == [threads.encode()]
+        blobs.append(done.stdout)
     assert blobs[0] == blobs[1]
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
 
