@@ -8,7 +8,6 @@ import torch
 
 import neuralzip
 from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError, zoo
-from neuralzip.api import BATCH_CHUNKS
 from neuralzip.format import MAX_GROUP_BYTES, Method, parse_header
 
 TEXT = b"""It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in
@@ -133,26 +132,26 @@ def _prose(size: int, seed: int) -> bytes:
     return out[:size]
 
 
-def test_grouped_streams_do_not_depend_on_the_batch(monkeypatch, grouped_model):
+def test_grouped_streams_do_not_depend_on_the_batch(batch_width, grouped_model):
     noise = __import__("random").Random(9).randbytes(5000)
     data = _prose(4096, 1) + _loser() + _prose(4096, 2) + noise + _prose(6000, 3) + _prose(9000, 4)
     wide = neuralzip.compress(data, 1, model=grouped_model)
     frames = neuralzip.describe(wide)[0].frames          # groups of 8 KiB: neural frames in three, a run in one
     assert frames["neural"] >= 3 and frames["neural_run"] >= 1 and frames["zstd"] >= 1 and frames["stored"] >= 1
     for batch in (1, 3):
-        monkeypatch.setitem(BATCH_CHUNKS, "cpu", batch)
+        batch_width(batch)
         assert neuralzip.compress(data, 1, model=grouped_model) == wide
         d = NeuralZipDecompressor(model=grouped_model)
         assert b"".join(d.decompress(wide[i:i + 500]) for i in range(0, len(wide), 500)) == data and d.eof
 
 
-def test_threads_change_nothing_in_the_stream(monkeypatch, grouped_model):
+def test_threads_change_nothing_in_the_stream(batch_width, grouped_model):
     """Batches coded side by side come back in order: the same stream and the same content whatever the count,
     through the one-shot functions and the incremental objects fed in pieces (a span of noise makes the decoder
     decode a batch before the end)."""
     data = (_prose(8192, 1) + __import__("random").Random(5).randbytes(MAX_GROUP_BYTES) + _prose(12000, 2) +
             _loser() + _prose(8192, 3))
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
+    batch_width(2)
     one = neuralzip.compress(data, 1, model=grouped_model)
     assert neuralzip.compress(data, 1, model=grouped_model, threads=3) == one
     c = NeuralZipCompressor(1, model=grouped_model, threads=2)
