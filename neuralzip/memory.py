@@ -19,6 +19,7 @@ import torch
 
 from .apm import POINTS
 from .model import ModelConfig
+from .predictor import N_CELLS
 
 WIDEST_CHUNKS = 4096         # a GPU's widest batch, in chunks (the CPU's is neuralzip.api.BATCH_CHUNKS["cpu"])
 # a batch holds this many chunks' worth of original bytes, however large the chunks (level 9's are 256 KiB, a
@@ -45,7 +46,7 @@ def table_bytes(config: ModelConfig, chunks: int, groups: int) -> int:
     if config.match_context:
         total += 8 * ((groups << config.match_table_bits) + 1)                 # the groups' match tables
         total += 8 * (chunks << config.match_local_bits if config.match_local_bits else 0)
-        total += 2 * 8 * chunks * 168                                          # hits and misses per cell
+        total += 2 * 8 * chunks * N_CELLS                                      # hits and misses per cell
     if config.count_orders:
         rows = (groups << config.count_table_bits) + 2
         total += rows * (256 + 3 * 8)                                          # counts, tags, totals, kinds

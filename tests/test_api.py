@@ -444,16 +444,17 @@ def test_method_enum_is_stable():
 
 
 def test_thread_count_gives_identical_streams():
-    """Compressed in a process with 1 thread and one with 2: the same bytes, each decoding the other."""
+    """Compressed in a process with 1 thread and one with 2 (threads=2: its one batch's products on two torch
+    threads; threads=1 pins them to one): the same bytes, each decoding the other."""
     import subprocess
     import sys
     code = ("import sys, neuralzip; data = sys.stdin.buffer.read(); "
-            "sys.stdout.buffer.write(neuralzip.compress(data, 1))")
+            "sys.stdout.buffer.write(neuralzip.compress(data, 1, threads=int(sys.argv[1])))")
     blobs = []
     for threads in ("1", "2"):
         env = dict(os.environ, OMP_NUM_THREADS=threads)
-        blobs.append(subprocess.run([sys.executable, "-c", code], input=TEXT * 4, env=env, capture_output=True,
-                                    check=True).stdout)
+        blobs.append(subprocess.run([sys.executable, "-c", code, threads], input=TEXT * 4, env=env,
+                                    capture_output=True, check=True).stdout)
     assert blobs[0] == blobs[1]
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
 

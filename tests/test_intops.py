@@ -14,7 +14,7 @@ from neuralzip.intops import Int8Matrix, exact_work, first_least, first_true, lo
 TEXT = b"It was the best of times, it was the worst of times; \xff\x00 binary too.\n" * 8
 # every batch size the engine multiplies at: one stream, the CPU's timing buckets and their neighbours, cuBLAS's
 # padding edges (16, 17, multiples of 8), and the CPU's full batch of 256
-ENGINE_ROWS = sorted(set(range(1, 34)) | {47, 48, 63, 64, 65, 127, 128, 129, 255, 256})
+ENGINE_ROWS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 63, 64, 65, 127, 128, 255, 256]
 
 
 def _level_shapes() -> list[tuple[int, int]]:
@@ -38,9 +38,9 @@ def test_every_kernel_is_exact_at_every_batch_the_engine_uses(k, n):
     matrix = Int8Matrix(b)
     a_all = torch.randint(-127, 128, (max(ENGINE_ROWS), k), generator=gen, dtype=torch.int8)
     a_all[0], a_all[1] = 127, -127
+    exact_all = (a_all.double() @ b.double()).long()        # exact: every partial sum is below 2**53
     for rows in ENGINE_ROWS:
-        a = a_all[:rows]
-        exact = a.long() @ b.long()
+        a, exact = a_all[:rows], exact_all[:rows]
         for kernel in _kernels():
             if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", k, n, rows):
                 continue
