@@ -73,6 +73,29 @@ def torch_info(device: str) -> dict:
     return info
 
 
+def int8_kernels(device: str) -> list[str]:
+    """The exact int8 product the default level's model gets on this device, for one stream and for a full
+    batch, with why torch._int_mm was not taken (neuralzip.intops.kernel_report): a figure measured with a slow
+    fallback says so."""
+    try:
+        import torch
+        from neuralzip import api, intops, zoo
+    except ImportError:
+        return []
+    try:
+        dev = zoo.resolve_device(device)
+    except ValueError:
+        return []
+    model = zoo.load(zoo.LEVELS[zoo.DEFAULT_LEVEL].model)
+    width = api.BATCH_CHUNKS.get(dev.type, api.BATCH_CHUNKS["cpu"])
+    for name in ("w_hh", "w_out"):
+        b = model.tensors[name].to(dev)
+        matrix = intops.Int8Matrix(b)
+        for rows in (1, width):
+            matrix(torch.zeros(rows, b.shape[0], dtype=torch.int8, device=dev))
+    return intops.kernel_report()
+
+
 def describe(device: str) -> dict:
     """Machine, date and versions; the load average matters because a busy machine slows every figure."""
     try:
@@ -87,5 +110,5 @@ def describe(device: str) -> dict:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(unset)"),
         "device": device, "git": git_revision(),
-        **torch_info(device),
+        **torch_info(device), "int8_kernels": int8_kernels(device),
     }

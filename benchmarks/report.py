@@ -155,6 +155,7 @@ def _run_section(run: dict) -> list[str]:
              "(other work on the machine slows every figure and shares RAPL's)",
              f"- neuralzip device: {m['device']}{gpu}; OMP_NUM_THREADS={m['omp_num_threads']}, "
              f"torch threads {m.get('torch_threads', '–')} (neuralzip's threads: its settings below)",
+             f"- int8 products: {'; '.join(m.get('int8_kernels') or ['not recorded'])}",
              f"- versions: Python {m['python']}, torch {m['torch']}, neuralzip {run['neuralzip_version']} "
              f"(git {m['git']})",
              f"- timing: each call repeated until {s['min_time']} s had passed (at most {s['max_reps']} times); "

@@ -7,19 +7,26 @@ import io
 import os
 from dataclasses import dataclass, field
 
-from . import zoo
+from . import memory, zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
                      StreamHeader, crc32, parse_frame, parse_header)
+from .memory import BATCH_CHUNK_BYTES, WIDEST_CHUNKS
 from .pipeline import Pipeline, thread_count
 
-# chunks coded together in one lockstep batch: wide batches amortise the per-step cost
-BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
-# a batch holds this many chunks' worth of original bytes, however large the chunks (level 9's are 256 KiB, a
-# stream may say 1 MiB), so that what a batch holds, and the tables of its match groups, stay bounded: 16 MiB
-# on CPU
-BATCH_CHUNK_BYTES = 1 << 16
+# chunks coded together in one lockstep batch: wide batches amortise the per-step cost; on a GPU, as many as its
+# free memory holds, up to WIDEST_CHUNKS (batch_width)
+BATCH_CHUNKS = {"cpu": 256, "cuda": WIDEST_CHUNKS}
+
+
+def batch_width(model, chunk_size: int, device) -> int:
+    """Chunks per lockstep batch for model's chunks of chunk_size on device: the CPU's fixed width; a GPU's from
+    its free memory now (neuralzip.memory.widest_batch). The stream is the same at any width."""
+    free = memory.free_bytes(device)
+    if free is None:
+        return BATCH_CHUNKS.get(device.type, BATCH_CHUNKS["cpu"])
+    return memory.widest_batch(model.config, chunk_size, free, BATCH_CHUNKS["cuda"])
 
 
 def _as_bytes(data) -> memoryview:
@@ -46,7 +53,8 @@ class NeuralZipCompressor:
         # a batch holds whole groups of chunks (those that share a match table): the output must not depend on
         # the batch, so groups are fixed by offsets in the content and never split
         self._group_bytes = self._model.config.match_group_bytes
-        self._batch_bytes = BATCH_CHUNKS[self._device.type] * min(self._chunk_size, BATCH_CHUNK_BYTES)
+        self._batch_bytes = batch_width(self._model, self._chunk_size, self._device) * min(self._chunk_size,
+                                                                                          BATCH_CHUNK_BYTES)
         if self._group_bytes:
             if -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
                 raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
@@ -167,7 +175,7 @@ class NeuralZipDecompressor:
         self._max_size = max_size
         self._model_hint = zoo.load(model) if model is not None else None
         self._device = zoo.resolve_device(device)
-        self._batch = BATCH_CHUNKS[self._device.type]
+        self._batch = BATCH_CHUNKS[self._device.type]     # on a GPU, narrowed once the model is known
         self._input = _ByteQueue()
         self._output = _ByteQueue()
         self._header: StreamHeader | None = None
@@ -238,6 +246,13 @@ class NeuralZipDecompressor:
                 return False
             self._header, end = parsed
             self._input.skip_to(end)
+            if self._device.type == "cuda":         # as wide as the GPU's free memory holds, for this model
+                try:
+                    model = zoo.find(self._header.model_id, self._header.model_name, self._model_hint)
+                except NeuralZipError:
+                    pass                            # said when a frame needs the model
+                else:
+                    self._batch = batch_width(model, self._header.chunk_size, self._device)
             return True
         parsed = parse_frame(buf, start, self._header)
         if parsed is None:

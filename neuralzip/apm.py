@@ -177,21 +177,34 @@ class AdaptiveProbabilityMaps:
             _loops.update(t, np.ascontiguousarray(symbols.numpy(), dtype=np.int64), *self._update_args)
             return
         at, w = self._seen
-        live = self.lengths > t                                                              # (B,)
+        live = (self.lengths > t)[:, None, None]                                             # (B, 1, 1)
         node = self.path_base + (symbols[:, None] >> self.path_shift)                         # (B, 8)
-        bit = (symbols[:, None] >> self.bit_shift & 1)[live] * (ONE - 1)                      # (L, 8)
-        at = at.gather(2, node[:, None, :].expand(-1, at.shape[1], -1))[live]                 # (L, A, 8)
-        w = w.gather(1, node)[live][:, None, :].expand(at.shape)                              # (L, A, 8)
-        keys = torch.stack([at, at + 1]).view(-1)                                             # (2 L A 8,)
-        weights = torch.stack([128 - w, w]).reshape(-1)
+        bit = (symbols[:, None] >> self.bit_shift & 1)[:, None, :] * (ONE - 1)                # (B, 1, 8)
+        at = at.gather(2, node[:, None, :].expand(-1, at.shape[1], -1))                       # (B, A, 8)
+        w = w.gather(1, node)[:, None, :].expand(at.shape)                                    # (B, A, 8)
+        keys = torch.stack([at, at + 1]).view(-1)                                             # (N,) N = 2 B A 8
+        weights = (torch.stack([128 - w, w]) * live).view(-1)
         value = self.points.index_select(0, keys).long() + self.initial.index_select(0, keys % POINTS)
-        errors = (bit[None, :, None, :] - value.view(2, *at.shape)).view(-1) * weights
-        cells, which, hits = torch.unique(keys, return_inverse=True, return_counts=True)
-        error = torch.zeros_like(cells).index_add_(0, which, errors)
-        weight = torch.zeros_like(cells).index_add_(0, which, weights)
+        errors = (bit - value.view(2, *at.shape)).view(-1) * weights
+        # Fixed shapes only (no torch.unique, no boolean indexing: a GPU step never waits for the host): the
+        # writes sorted by cell, each cell's sums taken over its run; a finished stream's writes sort last, under a
+        # key past every cell, and add nothing. The first write of each cell's run carries the cell's change, the
+        # rest add 0, so the index_add_ of integers is the same in any order.
+        live = live.expand(at.shape).repeat(2, 1, 1, 1).view(-1)
+        keys, order = torch.where(live, keys, self.points.numel()).sort()
+        errors, weights, live = errors[order], weights[order], live[order]
+        first = torch.ones_like(live)
+        first[1:] = keys[1:] != keys[:-1]
+        run = first.cumsum(0) - 1                                                            # each write's cell run
+        error = torch.zeros_like(keys).index_add_(0, run, errors)[run]
+        weight = torch.zeros_like(keys).index_add_(0, run, weights)[run]
+        hits = torch.zeros_like(keys).index_add_(0, run, live.long())[run]
+        cells = torch.where(live, keys, 0)
         seen = self.hits.index_select(0, cells).long()
         step = torch.div(error, seen.clamp(max=self.limit << 7) + 192 + (hits << 7), rounding_mode="floor")
-        self.points.index_add_(0, cells, step.int())
-        self.hits.index_copy_(0, cells, (seen + weight).clamp_(max=self.limit << 7).int())
+        changed = first & live
+        self.points.index_add_(0, cells, torch.where(changed, step, 0).int())
+        self.hits.index_add_(0, cells, torch.where(changed, (seen + weight).clamp_(max=self.limit << 7) - seen,
+                                                   0).int())
         self.history = ((self.history << 8) | symbols) & 0xFFFFFFFF
         self.word = next_word(self.word, symbols)

@@ -47,6 +47,7 @@ import time
 from dataclasses import dataclass, field
 
 import neuralzip
+from . import intops
 from .pipeline import WORKER_NAME, thread_count
 
 SUFFIX = ".nz"
@@ -195,6 +196,8 @@ def _main(argv: list[str] | None, prog: str, default_mode: str) -> int:
             _run_one(name, args, ui)
         if len(ui.listed) > 1:
             _list_totals(ui.listed)
+        if ui.verbose and intops.kernel_report():      # which exact int8 product ran, and why not torch._int_mm
+            ui.info("int8 products: " + "; ".join(intops.kernel_report()))
         return ui.status
     except KeyboardInterrupt:
         ui.error("interrupted")

@@ -41,6 +41,7 @@ import torch
 
 from . import fused
 from .fused import counts as fused_counts
+from .intops import first_least, first_true
 
 Q_BITS = 22
 RECIPROCAL_BITS = 27             # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
@@ -176,8 +177,9 @@ class ContextCounts:
         ways = (bucket[:, :, None] + self._ways).view(-1)                                     # (B K WAYS,)
         match = self.tags.index_select(0, ways).view(*bucket.shape, WAYS) == self.tag[:, :, None]
         self.found = match.any(2)                                                             # (B, K)
-        way = torch.where(self.found, match.long().argmax(2),
-                          self.totals.index_select(0, ways).view(*bucket.shape, WAYS).argmin(2))
+        # first_true / first_least: the first way on ties, whatever the kernel (argmax and argmin promise nothing)
+        way = torch.where(self.found, first_true(match, 2),
+                          first_least(self.totals.index_select(0, ways).view(*bucket.shape, WAYS), 2))
         self.rows = bucket + way
 
     def lookup(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -204,7 +206,7 @@ class ContextCounts:
         q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
         c, n, u = self.lookup()
         self._seen = q, c, n, u                                       # what update() scores every set with
-        betas = self.betas[self.cost.argmin(1)[self.group]]                                   # (B, K, 2)
+        betas = self.betas[first_least(self.cost, 1)[self.group]]                             # (B, K, 2)
         beta = u * betas[:, :, :1] + betas[:, :, 1:]                                          # (B, K, 1)
         reciprocal = (1 << RECIPROCAL_BITS) // ((n << 1) + beta)                              # (B, K, 1)
         # (2 c Q + beta q) * reciprocal, distributed: one product for all orders' counts
@@ -249,34 +251,40 @@ class ContextCounts:
         live = (self.lengths > t)[:, None]
         if len(self.betas) > 1:
             self._score(live, symbols)
-        rows = torch.where(live, self.rows, self.discard).view(-1)                            # (B K,)
-        tag, found = self.tag.view(-1), (self.found & live).view(-1)
-        written, which = torch.unique(rows, return_inverse=True)
+        # Fixed shapes only, so that a step on a GPU is one stream of kernels with no wait for the host: the
+        # writers (B K of them) sorted by cell (row, byte), which also groups them by row; each row's and each
+        # cell's sums are taken over its run of writers by a cumulative count (no torch.unique, whose size the host
+        # must learn). Every writer of a row or a cell writes the same value there, so a write with repeated
+        # indices is the same whichever writer lands last, and an index_add_ of integers is the same in any order.
+        rows = torch.where(live, self.rows, self.discard).view(-1)                            # (N,) N = B K
+        keys, order = (rows * 256 + symbols[:, None].expand(self.rows.shape).reshape(-1)).sort()  # (N,) cells
+        rows, byte = keys >> 8, keys & 255
+        tag, found = self.tag.view(-1)[order], (self.found & live).view(-1)[order]
+        new_row, new_cell = torch.ones_like(found), torch.ones_like(found)
+        new_row[1:], new_cell[1:] = rows[1:] != rows[:-1], keys[1:] != keys[:-1]
+        row_run, cell_run = new_row.cumsum(0) - 1, new_cell.cumsum(0) - 1     # each writer's run of its row, cell
         # a row that no writer has the tag of goes to the largest writing tag, emptied
-        kept = torch.zeros_like(written).scatter_reduce_(0, which, found.long(), "amax")
-        claim = torch.zeros_like(written).scatter_reduce_(0, which, tag, "amax")
-        lost = kept == 0
-        lost, claim = written[lost], claim[lost]                        # (unique rows: index_copy_ is exact)
-        self.tags.index_copy_(0, lost, claim)
-        for table in (self.counts, self.totals, self.kinds):
-            table.index_fill_(0, lost, 0)
+        best = torch.zeros_like(rows).scatter_reduce_(0, row_run, (found.long() << 32) | tag, "amax")[row_run]
+        lost = best < (1 << 32)                             # no writer found it; then best is the largest tag
+        row_tag = torch.where(lost, best, self.tags.index_select(0, rows))
+        self.tags.index_put_((rows,), row_tag)
         # writers that hold their row's tag count their byte
-        own = self.tags.index_select(0, rows) == tag
-        keys = (rows * 256 + symbols.repeat_interleave(self.rows.shape[1]))[own]
-        cells, add = torch.unique(keys, return_counts=True)
-        flat = self.counts.view(-1)
-        before = flat.index_select(0, cells).long()
-        full = torch.unique(cells[before + add > COUNT_MAX] >> 8)
-        if full.numel():
-            halved = self.counts.index_select(0, full) >> 1
-            self.counts.index_copy_(0, full, halved)
-            self.totals.index_copy_(0, full, halved.sum(1, dtype=torch.int64))
-            self.kinds.index_copy_(0, full, (halved > 0).sum(1))
-            before = flat.index_select(0, cells).long()
+        own = (row_tag == tag).long()
+        add = torch.zeros_like(rows).index_add_(0, cell_run, own)[cell_run]            # own writers of the cell
+        counts = torch.where(lost[:, None], 0, self.counts.index_select(0, rows))            # (N, 256)
+        before = counts.gather(1, byte[:, None]).squeeze(1).long()
+        # a row where a count would pass COUNT_MAX is halved first
+        full = torch.zeros_like(rows).scatter_reduce_(0, row_run, (before + add > COUNT_MAX).long(), "amax")
+        counts = torch.where(full[row_run, None] > 0, counts >> 1, counts)
+        self.counts.index_put_((rows,), counts)
+        self.totals.index_put_((rows,), counts.sum(1, dtype=torch.int64))
+        self.kinds.index_put_((rows,), (counts > 0).sum(1))
+        before = counts.gather(1, byte[:, None]).squeeze(1).long()
         after = (before + add).clamp_(max=COUNT_MAX)
-        flat.index_copy_(0, cells, after.to(torch.uint8))
-        self.totals.index_add_(0, cells >> 8, after - before)
-        self.kinds.index_add_(0, cells >> 8, (before == 0).long())
+        self.counts.view(-1).index_put_((keys,), after.to(torch.uint8))
+        counted = new_cell & (add > 0)                      # each counted cell once
+        self.totals.index_add_(0, rows, torch.where(counted, after - before, 0))
+        self.kinds.index_add_(0, rows, (counted & (before == 0)).long())
         self.words = torch.cat([symbols[:, None], self.words[:, :-1] >> 24], 1) | ((self.words << 8) & 0xFFFFFFFF)
         if self.word is not None:
             self._read_word(symbols)

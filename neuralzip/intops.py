@@ -6,7 +6,9 @@ and table lookups. No float reduction, no transcendental function.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import time
 
 import numpy as np
@@ -31,30 +33,96 @@ def _float_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.to(torch.float64) @ b.to(torch.float64)).to(torch.int32)
 
 
-def _int_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def padded_rows(rows: int, device_type: str) -> int:
+    """How many rows torch._int_mm multiplies for a batch of rows: on CUDA, cuBLAS's int8 GEMM wants more than 16
+    rows and a multiple of 8, and the batch is padded with zero rows."""
+    return max(24, (rows + 7) // 8 * 8) if device_type == "cuda" else rows
+
+
+def _int_mm(a: torch.Tensor, b: torch.Tensor, pad: bool | None = None) -> torch.Tensor:
+    """a @ b by torch._int_mm; pad (default: on CUDA) pads a with zero rows to padded_rows and cuts them off."""
     m = a.shape[0]
-    if a.device.type == "cuda" and (m <= 16 or m % 8):
-        # cuBLAS int8 GEMM wants m > 16 and m a multiple of 8; pad the batch with zero rows
-        padded = max(24, (m + 7) // 8 * 8)
-        return torch._int_mm(torch.cat([a, a.new_zeros(padded - m, a.shape[1])]), b)[:m]
+    rows = padded_rows(m, "cuda" if (a.device.type == "cuda" if pad is None else pad) else "cpu")
+    if rows != m:
+        return torch._int_mm(torch.cat([a, a.new_zeros(rows - m, a.shape[1])]), b)[:m]
     return torch._int_mm(a, b)
 
 
+# The user's deterministic-algorithms setting, set aside while exact integer work runs (see exact_work()).
+_mode_lock = threading.Lock()
+_mode_users = 0
+_mode_saved = (False, False)
+
+
+@contextlib.contextmanager
+def exact_work():
+    """Run the model's integer arithmetic with torch's deterministic-algorithms mode off, and put the user's
+    setting back after.
+
+    Every product and table update here is exact integer arithmetic, the same integers in any order, which that
+    mode cannot make more deterministic; but on CUDA, without CUBLAS_WORKSPACE_CONFIG set before the process
+    started, torch refuses every cuBLAS product in that mode (float64 and torch._int_mm alike), and takes its slow
+    sorting paths for index_put_ and index_add_. A user's torch.use_deterministic_algorithms(True) must not stop
+    compression, nor change a bit of it. The mode is one setting for the whole process: a count of the jobs
+    inside lets batches on several threads nest, and the last one out restores the setting (with its warn_only).
+    While a batch runs, other threads of the process see the mode off."""
+    global _mode_users, _mode_saved
+    with _mode_lock:
+        if _mode_users == 0:
+            _mode_saved = (torch.are_deterministic_algorithms_enabled(),
+                           torch.is_deterministic_algorithms_warn_only_enabled())
+            if _mode_saved[0]:
+                torch.use_deterministic_algorithms(False)
+        _mode_users += 1
+    try:
+        yield
+    finally:
+        with _mode_lock:
+            _mode_users -= 1
+            if _mode_users == 0 and _mode_saved[0]:
+                torch.use_deterministic_algorithms(True, warn_only=_mode_saved[1])
+
+
+# Why torch._int_mm was not taken, per (device, K, N, rows): kernel_report() says so, not a silent fallback.
+_REFUSALS: dict[tuple[str, int, int, int], str] = {}
+# The kernel each (device, K, N, rows) product was given in this process.
+_CHOSEN: dict[tuple[str, int, int, int], str] = {}
+
+
 @functools.lru_cache(maxsize=None)
-def _int_mm_is_exact(device: str, k: int, n: int) -> bool:
-    """Check torch._int_mm against the float path once per device and shape (some CPUs saturate s8xs8)."""
+def _int_mm_is_exact(device: str, k: int, n: int, rows: int) -> bool:
+    """Check torch._int_mm against the float64 product once per device, shape and batch rows (some CPUs saturate
+    s8xs8; cuBLAS picks its algorithm by shape, so every batch size the engine runs is checked, at the rows it
+    really multiplies). A kernel that raises or differs is recorded in _REFUSALS with the reason."""
+    key = (device, k, n, rows)
     if k % 8 or n % 8:
+        _REFUSALS[key] = f"K={k} and N={n} must be multiples of 8"
         return False
-    gen = torch.Generator().manual_seed(k * 7919 + n)
-    a = torch.randint(-127, 128, (32, k), generator=gen, dtype=torch.int8)
+    gen = torch.Generator().manual_seed(k * 7919 + n + rows)
+    a = torch.randint(-127, 128, (max(rows, 2), k), generator=gen, dtype=torch.int8)
     b = torch.randint(-127, 128, (k, n), generator=gen, dtype=torch.int8)
     a[0], b[:, 0] = 127, 127            # the extremes, where a saturating kernel goes wrong
     a[1], b[:, 1] = -127, -127
-    a, b = a.to(device), b.to(device)
+    a, b = a[:rows].to(device), b.to(device)
     try:
-        return torch.equal(_int_mm(a, b), _float_matmul(a, b))
-    except RuntimeError:
+        with exact_work():
+            exact = torch.equal(_int_mm(a, b), _float_matmul(a, b))
+    except RuntimeError as e:
+        _REFUSALS[key] = f"torch._int_mm raised {str(e).splitlines()[0] if str(e) else type(e).__name__}"
         return False
+    if not exact:
+        _REFUSALS[key] = "torch._int_mm gives other integers than the float64 product (it saturates here)"
+    return exact
+
+
+def kernel_report() -> list[str]:
+    """One line per exact int8 product this process has run: device, shape, batch rows (on the CPU, the power of
+    two up to 64 the kernel was timed at) and the kernel chosen, with the reason torch._int_mm was not."""
+    lines = []
+    for (device, k, n, rows), kernel in sorted(_CHOSEN.items()):
+        why = _REFUSALS.get((device, k, n, rows if device.startswith("cpu") else padded_rows(rows, "cuda")))
+        lines.append(f"{device} {k}x{n} at {rows} rows: {kernel}" + (f" ({why})" if why else ""))
+    return lines
 
 
 def _float32_is_exact() -> bool:
@@ -88,8 +156,11 @@ class Int8Matrix:
         rows = a.shape[0]
         kernel = self._kernel.get(rows)
         if kernel is None:
-            kernel = self._kernel[rows] = _fastest(str(self.b.device), *self.b.shape,
-                                                   min(_TIMING_ROWS, 1 << (rows - 1).bit_length()))
+            device = str(self.b.device)
+            # the CPU's kernels are timed at powers of two up to _TIMING_ROWS; a GPU's is checked at every size
+            timed = min(_TIMING_ROWS, 1 << (rows - 1).bit_length()) if device.startswith("cpu") else rows
+            kernel = self._kernel[rows] = _fastest(device, *self.b.shape, timed)
+            _CHOSEN[(device, *self.b.shape, timed)] = kernel
         if kernel == "float32" and not _float32_is_exact():
             kernel = "float64"
         return self.product(kernel, a)
@@ -115,9 +186,9 @@ _FORMS = {"int_mm": lambda b: b, "float32": lambda b: b.float(), "float64": lamb
 @functools.lru_cache(maxsize=None)
 def _fastest(device: str, k: int, n: int, rows: int) -> str:
     """The fastest exact kernel for a (K, N) int8 matrix on this device, timed on batches of rows."""
-    exact_int = _int_mm_is_exact(device, k, n)
     if not device.startswith("cpu"):
-        return "int_mm" if exact_int else "float64"
+        return "int_mm" if _int_mm_is_exact(device, k, n, padded_rows(rows, device.split(":")[0])) else "float64"
+    exact_int = _int_mm_is_exact(device, k, n, rows)
     kernels = ["float64"]
     if k <= _FLOAT32_EXACT_K and _float32_is_exact():
         kernels.append("float32")
@@ -142,6 +213,33 @@ def _seconds(run) -> float:
         if spent > 0.005:
             break
     return best
+
+
+def low32_product(x: torch.Tensor, multiplier: int) -> torch.Tensor:
+    """(x * multiplier) & 0xFFFFFFFF for x and multiplier in [0, 2**32), with no product beyond 2**48: the full
+    product of two 32-bit values passes int64's 2**63, and a signed overflow is undefined in C and CUDA whatever
+    today's compilers make of it. The low 32 bits of x's two 16-bit halves' products are the low 32 bits of the
+    whole one's (x * m = lo * m + hi * m * 2**16), which is what the wrapping product gave."""
+    if not 0 <= multiplier < 1 << 32:
+        raise ValueError(f"the multiplier must be a 32-bit value, not {multiplier}")
+    low = (x & 0xFFFF) * multiplier                       # < 2**48
+    high = (((x >> 16) & 0xFFFF) * multiplier) & 0xFFFF    # < 2**48 before the mask
+    return (low + (high << 16)) & 0xFFFFFFFF
+
+
+def first_true(mask: torch.Tensor, dim: int) -> torch.Tensor:
+    """The index of the first True along dim (the size of dim where there is none). argmax of a boolean row says
+    nothing about which of several True it returns (torch documents the first, a kernel need not keep to it);
+    the least index of those that hold is one integer whatever the kernel."""
+    size = mask.shape[dim]
+    index = torch.arange(size, device=mask.device).view([-1 if d == dim % mask.dim() else 1
+                                                           for d in range(mask.dim())])
+    return torch.where(mask, index, size).amin(dim)
+
+
+def first_least(values: torch.Tensor, dim: int) -> torch.Tensor:
+    """argmin along dim, the first index of the least value on ties, by a rule that holds on every kernel."""
+    return first_true(values == values.amin(dim, keepdim=True), dim)
 
 
 def lookup(table: torch.Tensor, x: torch.Tensor, offset: int) -> torch.Tensor:

@@ -34,16 +34,17 @@ from .fused import match as fused_match
 from .apm import AdaptiveProbabilityMaps
 from .counts import MAX_BETA_SETS, MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
+from .intops import exact_work, low32_product
 from .model import LSTMModel
 
 LENGTH_CAP = 64                  # match lengths are counted up to this
 BOOST_CAP = 10                   # the predicted byte's frequency grows at most 2**10-fold the total
-_HASH_MULTIPLIER = 2654435761    # Knuth's multiplicative hash, on the 32-bit context
+_HASH_MULTIPLIER = 2654435761    # Knuth's multiplicative hash, on the 32-bit context (above 2**31: see low32_product)
 # match length -> length bucket: each length up to 15 its own, then 16-23, 24-31, 32-47, 48-64
 _LENGTH_BUCKET = [min(n, 15) if n < 16 else 16 + (n >= 24) + (n >= 32) + (n >= 48) for n in range(LENGTH_CAP + 1)]
 # the network's probability of the predicted byte -> probability bucket, by thresholds in 64ths
 _P_THRESHOLDS = [1, 4, 8, 16, 32, 48, 56]
-N_CELLS = (max(_LENGTH_BUCKET) + 1) * (len(_P_THRESHOLDS) + 1)     # 21 x 8 = 168
+N_CELLS = (max(_LENGTH_BUCKET) + 1) * (len(_P_THRESHOLDS) + 1)     # 20 x 8 = 160
 PRIOR_UNIT = 16                  # the priors are in 16ths of an observation
 
 
@@ -137,7 +138,7 @@ class MatchModel:
         self.ctx = ((self.ctx << 8) | symbols) & 0xFFFFFFFF
         if t + 1 < self.context:
             return
-        hashed = (self.ctx * _HASH_MULTIPLIER) & 0xFFFFFFFF
+        hashed = low32_product(self.ctx, _HASH_MULTIPLIER)
         slot = self.row + (hashed >> (32 - self.table_bits))
         key = (self.ctx & 0x7FFFFFFF) << 32
         value = key | (self.start + t + 2)
@@ -151,7 +152,9 @@ class MatchModel:
         self.ptr = torch.where(found, (entry & 0xFFFFFFFF) - 1, self.ptr)
         self.length = torch.where(found, self.context, self.length)
         slot = torch.where(live, slot, self.discard)
-        self.table[slot] = 0
+        # Independent of the kernel's order on repeated slots: every writer of a slot clears it (the same value
+        # whoever lands last), then the largest entry wins (max is one integer in any order)
+        self.table.index_fill_(0, slot, 0)
         self.table.scatter_reduce_(0, slot, value, "amax")
 
 
@@ -218,21 +221,23 @@ class Predictor:
 
     def frequencies(self) -> torch.Tensor:
         """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""
-        self.state = self.model.step(self.state, self.prev)
-        f = self.model.frequencies(self.state)
-        if self.match is not None:
-            f = self.match.mix(f)
-        if self.counts is not None:
-            f = self.counts.mix(f)
-        return self.apm.mix(f) if self.apm is not None else f
+        with exact_work():      # a user's deterministic-algorithms mode set aside: all of it is exact integers
+            self.state = self.model.step(self.state, self.prev)
+            f = self.model.frequencies(self.state)
+            if self.match is not None:
+                f = self.match.mix(f)
+            if self.counts is not None:
+                f = self.counts.mix(f)
+            return self.apm.mix(f) if self.apm is not None else f
 
     def advance(self, symbols: torch.Tensor) -> None:
         """symbols (B,) int64 on the model's device: the byte each stream actually had."""
-        if self.match is not None:
-            self.match.update(self.t, symbols)
-        if self.counts is not None:
-            self.counts.update(self.t, symbols)
-        if self.apm is not None:
-            self.apm.update(self.t, symbols)
+        with exact_work():
+            if self.match is not None:
+                self.match.update(self.t, symbols)
+            if self.counts is not None:
+                self.counts.update(self.t, symbols)
+            if self.apm is not None:
+                self.apm.update(self.t, symbols)
         self.prev = symbols
         self.t += 1

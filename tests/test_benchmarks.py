@@ -173,3 +173,28 @@ def test_gpu_run_refuses_without_cuda(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as e:
         gpu.main([str(tmp_path / "t.txt")])
     assert e.value.code == 2 and "no CUDA device" in capsys.readouterr().err
+
+
+def test_the_device_check_dry_run_passes_on_the_cpu(tmp_path, capsys, monkeypatch):
+    """python -m benchmarks.gpu --check without CUDA: every check, the CPU against itself, smallest inputs."""
+    from benchmarks import gpu
+    monkeypatch.setattr(gpu.torch.cuda, "is_available", lambda: False)
+    assert gpu.main(["--check", "--quick", "--out", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("DRY RUN (no CUDA")
+    assert [line.split(":")[0] for line in lines[1:-1]] == [
+        "PASS 1 kernel", "PASS 2 primitives", "PASS 3 traces", "PASS 4 golden", "PASS 5 round trips", "PASS 6 speed"]
+    assert lines[-1].startswith("VERDICT: PASS (6 passed, 0 failed")
+    written = list(tmp_path.glob("check-*-dry-run.txt"))
+    assert len(written) == 1 and written[0].read_text().splitlines() == lines
+
+
+def test_a_failing_device_check_says_so(capsys, monkeypatch):
+    from benchmarks import gpu
+    checks = gpu.Checks()
+    checks.run("x", lambda: (False, "differ"))
+    checks.run("y", lambda: 1 / 0)
+    checks.run("z", lambda: (None, "no GPU"))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("FAIL x: differ") and out[1].startswith("FAIL y: ZeroDivisionError")
+    assert out[2].startswith("SKIP z: no GPU") and checks.failed == 2 and checks.passed == 0

@@ -78,7 +78,7 @@ def test_int8_product_is_exact(m, k, n):
 @pytest.mark.parametrize("m, k, n", [(2, 384, 1536), (40, 384, 256), (7, 1024, 16)])
 def test_every_int8_kernel_is_exact(monkeypatch, kernel, m, k, n):
     """Whichever kernel a machine finds fastest gives the same integers (K = 1024 is float32's limit)."""
-    if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", k, n):
+    if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", k, n, m):
         pytest.skip("torch._int_mm is not exact on this CPU")
     if kernel == "loops" and not fused.enabled("cpu"):
         pytest.skip("numba is missing or NEURALZIP_FUSED=0")

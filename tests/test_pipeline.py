@@ -74,3 +74,31 @@ def test_share_threads_outside_a_job_changes_nothing():
     before = torch.get_num_threads()
     share_threads()
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("kernel", ["float32", "int_mm"])
+def test_two_threads_multiply_on_two_torch_threads_and_change_no_byte(monkeypatch, kernel):
+    """threads=2 with one batch in flight gives that batch's products two torch threads (threads=1 pins them to
+    one), and the stream is the same bytes: the products are exact whatever the threads split."""
+    import neuralzip
+    from neuralzip import intops, zoo
+    if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", 384, 1536, 4):
+        pytest.skip("torch._int_mm is not exact on this CPU")
+    data = b"Two threads share one batch's products; the stream stays the same bytes. " * 500   # 9 chunks
+    seen = []
+    product = intops.Int8Matrix.product
+
+    def counted(self, name, a):
+        seen.append(torch.get_num_threads())
+        return product(self, name, a)
+    monkeypatch.setattr(intops, "_fastest", lambda device, k, n, rows: kernel)
+    monkeypatch.setattr(intops.Int8Matrix, "product", counted)
+    zoo.runtime.cache_clear()              # a cached model's matrices keep the kernels they chose
+    try:
+        one = neuralzip.compress(data, 6, threads=1)
+        assert set(seen) == {1}
+        seen.clear()
+        assert neuralzip.compress(data, 6, threads=2) == one
+        assert set(seen) == {2}
+    finally:
+        zoo.runtime.cache_clear()

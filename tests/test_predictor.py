@@ -5,9 +5,10 @@ import dataclasses
 import hashlib
 import math
 
+import pytest
 import torch
 
-from neuralzip import zoo
+from neuralzip import intops, zoo
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import LENGTH_CAP, Predictor
 
@@ -222,3 +223,57 @@ def test_the_match_model_is_formats_reference():
         hits, misses = hits + sum(reference.hits), misses + sum(reference.misses)
     assert hits > 20 and misses > 0                     # matches were found, kept and lost
     assert hashlib.sha256(out.numpy().tobytes()).hexdigest()[:16] == GOLDEN
+
+
+class _HostSyncs(torch.utils._python_dispatch.TorchDispatchMode):
+    """Counts the operations that would make a GPU step wait for the host: results whose size depends on the data
+    (nonzero, unique, boolean indexing, masked_select, repeat_interleave by a tensor), a value read by Python (item,
+    tolist, bool of a tensor: _local_scalar_dense), torch.equal, and any copy to another device."""
+    SIZED_BY_DATA = {"nonzero", "nonzero_static", "_unique", "_unique2", "unique_dim", "unique_consecutive",
+                     "masked_select", "argwhere", "_local_scalar_dense", "equal", "is_nonzero", "item"}
+
+    def __init__(self):
+        super().__init__()
+        self.syncs = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = func.overloadpacket.__name__
+        flat = [a for arg in list(args) + list(kwargs.values())
+                for a in (arg if isinstance(arg, (list, tuple)) else [arg])]
+        tensors = [a for a in flat if isinstance(a, torch.Tensor)]
+        if (name in self.SIZED_BY_DATA
+                or (name in ("index", "index_put", "index_put_")
+                    and any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1]))
+                or (name == "repeat_interleave" and isinstance(args[0], torch.Tensor) and "output_size" not in kwargs
+                    and (len(args) < 2 or isinstance(args[1], torch.Tensor)))
+                or (name in ("_to_copy", "to", "copy_") and kwargs.get("device") not in (None, tensors[0].device))):
+            self.syncs.append(name)
+        return func(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted({level.model for level in zoo.LEVELS.values()}))
+def test_a_tensor_step_never_waits_for_the_host(monkeypatch, name):
+    """The tensor path (the one CUDA runs) makes a step one stream of fixed-shape kernels: no operation whose
+    result's size depends on the data and no value read back by Python, for every level's model (with the
+    products CUDA would run: torch._int_mm where exact, else float64). Only the frequencies and symbols cross,
+    which neuralzip.engine does outside the predictor."""
+    monkeypatch.setenv("NEURALZIP_FUSED", "0")
+    monkeypatch.setattr(intops, "_fastest",
+                        lambda device, k, n, rows: "int_mm" if intops._int_mm_is_exact(device, k, n, rows)
+                        else "float64")
+    model = _model(name)
+    rows = [TEXT, LINE[:6], TEXT[40:]]
+    tokens = torch.tensor([list(r.ljust(len(TEXT), b"\0")) for r in rows], dtype=torch.int64)
+    p = Predictor(model, len(rows), len(TEXT), [0, 0, 0], [len(r) for r in rows])
+    p.frequencies()                    # the first step chooses the product's kernel (a timing, once per process)
+    p.advance(tokens[:, 0])
+    for t in range(1, 12):             # past the match model's first insert (step 4) and a finished stream
+        with _HostSyncs() as mode:
+            p.frequencies()
+            p.advance(tokens[:, t])
+        assert mode.syncs == [], (name, t)
+    with _HostSyncs() as mode:         # the counter sees them
+        torch.unique(tokens[0]), tokens[0][tokens[0] > 60], int(tokens[0, 0])
+    assert mode.syncs == ["_unique2", "index", "_local_scalar_dense"]
+

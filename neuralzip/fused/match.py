@@ -12,6 +12,15 @@ from . import njit
 
 
 @njit
+def low32_product(x, multiplier):
+    """(x * multiplier) & 0xFFFFFFFF for 32-bit x and multiplier without an int64 overflow: as
+    neuralzip.intops.low32_product, by 16-bit halves of x."""
+    low = (x & 0xFFFF) * multiplier
+    high = (((x >> 16) & 0xFFFF) * multiplier) & 0xFFFF
+    return (low + (high << 16)) & 0xFFFFFFFF
+
+
+@njit
 def mix(freqs, history, ptr, length, length_bucket, thresholds, hits, misses, boost_cap, out, predicted, cell):
     """freqs (B, V) -> out (B, V) int64: the network's frequencies with the predicted byte's share raised; records
     each stream's predicted byte and cell for update()."""
@@ -58,7 +67,7 @@ def update(t, symbols, lengths, history, start, ptr, length, predicted, cell, hi
     if t + 1 < context:
         return
     for b in range(B):                    # every stream looks up before any inserts
-        hashed = (ctx[b] * multiplier) & 0xFFFFFFFF
+        hashed = low32_product(ctx[b], multiplier)
         slot = row[b] + (hashed >> (32 - table_bits))
         key = (ctx[b] & 0x7FFFFFFF) << 32
         value = key | (start[b] + t + 2)
