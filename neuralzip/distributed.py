@@ -7,7 +7,8 @@ model, and their results are taken in the same order. So the stream does not dep
 batch, nor on how many there are, and plain ``nunzip`` reads it.
 
     import neuralzip.distributed as nzd
-    with nzd.Workers(2) as workers:                      # starts a local Ray instance when none is connected
+    # with no address, a local Ray instance (these arguments go to ray.init), stopped again by close()
+    with nzd.Workers(2, num_cpus=2, object_store_memory=200 << 20) as workers:
         blob = nzd.compress(data, 1, workers=workers)    # == neuralzip.compress(data, 1)
         assert nzd.decompress(blob, workers=workers) == data
 

@@ -4,6 +4,7 @@ neuralzip.compress; killed workers retried, a job that cannot finish leaving no 
 import glob
 import os
 import random
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -38,12 +39,13 @@ def reference(data) -> bytes:
     return neuralzip.compress(data, LEVEL)
 
 
-def test_local_instance(data, reference):
+def test_local_instance_as_the_module_docstring_shows(data, reference):
     """With no address, Workers starts a local Ray instance (here of 2 CPUs), and closing them stops it."""
     assert not ray.is_initialized()
-    with nzd.Workers(num_cpus=2, object_store_memory=OBJECT_STORE) as workers:
-        assert len(workers.actors) == 2 and workers.device_type == "cpu"
-        assert nzd.compress(data, LEVEL, workers=workers) == reference
+    example = next(block for block in nzd.__doc__.split("\n\n") if block.startswith("    import"))
+    namespace = {"data": data}
+    exec(textwrap.dedent(example), namespace)
+    assert namespace["blob"] == reference
     assert not ray.is_initialized()
 
 
