@@ -50,16 +50,11 @@ class NeuralZipCompressor:
         self._model = zoo.load(model if model is not None else lv.model)
         self._chunk_size = lv.chunk_size
         self._device = zoo.resolve_device(device)
-        # a batch holds whole groups of chunks (those that share a match table): the output must not depend on
-        # the batch, so groups are fixed by offsets in the content and never split
         self._group_bytes = self._model.config.match_group_bytes
-        self._batch_bytes = batch_width(self._model, self._chunk_size, self._device) * min(self._chunk_size,
-                                                                                          BATCH_CHUNK_BYTES)
-        if self._group_bytes:
-            if -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
-                raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
-                                 f"{MAX_GROUP_FRAMES} chunks of {self._chunk_size}: use a higher level")
-            self._batch_bytes = -(-self._batch_bytes // self._group_bytes) * self._group_bytes
+        if self._group_bytes and -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
+            raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
+                             f"{MAX_GROUP_FRAMES} chunks of {self._chunk_size}: use a higher level")
+        self._batch_bytes = self._batch_size(batch_width(self._model, self._chunk_size, self._device))
         self._offset = 0                        # of the next batch in the content
         self._buffer = bytearray()
         self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
@@ -103,6 +98,13 @@ class NeuralZipCompressor:
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
 
+    def _batch_size(self, width: int) -> int:
+        """Bytes in a batch of width chunks. A batch holds whole groups of chunks (those that share a match
+        table): the output must not depend on the batch, so groups are fixed by offsets in the content and never
+        split."""
+        size = width * min(self._chunk_size, BATCH_CHUNK_BYTES)
+        return -(-size // self._group_bytes) * self._group_bytes if self._group_bytes else size
+
     def _start(self) -> bytes:
         if self._started:
             return b""
@@ -114,8 +116,8 @@ class NeuralZipCompressor:
         starts = range(0, len(data), self._chunk_size)
         chunks = [data[i:i + self._chunk_size] for i in starts]
         base, self._offset = self._offset, self._offset + len(data)
-        self._batches.submit((chunks, starts, base), encode_chunks, zoo.runtime(self._model, self._device), chunks,
-                             [base + i for i in starts])
+        self._batches.submit((chunks, starts, base), encode_chunks, zoo.ModelOnDevice(self._model, self._device),
+                             chunks, [base + i for i in starts])
         out = bytearray()
         while self._batches.should_take():
             out += self._frames_of(*self._batches.take())
@@ -286,9 +288,13 @@ class NeuralZipDecompressor:
             raise NeuralZipError(f"damaged stream: more than {MAX_GROUP_FRAMES} frames in "
                                  f"{MAX_GROUP_BYTES} bytes of content")
 
-    def _model(self):
+    def _model_for(self, frames) -> zoo.ModelOnDevice | None:
+        """The model that frames need: None when none is neural (those decode without the stream's model, which may
+        not be at hand)."""
+        if all(f.method not in (Method.NEURAL, Method.NEURAL_RUN) for f, _, _ in frames):
+            return None
         h = self._header
-        return zoo.runtime(zoo.find(h.model_id, h.model_name, self._model_hint), self._device)
+        return zoo.ModelOnDevice(zoo.find(h.model_id, h.model_name, self._model_hint), self._device)
 
     def _decode_pending(self, count: int) -> None:
         """Start decoding the first count pending frames; take the batches done before them, or waited for when
@@ -296,7 +302,8 @@ class NeuralZipDecompressor:
         frames, self._pending = self._pending[:count], self._pending[count:]
         self._pending_size = sum(f.size for f, _, _ in self._pending)
         self._decoding_size += sum(f.size for f, _, _ in frames)
-        self._batches.submit(frames, decode_chunks, self._model, [(f.method, p, f.size) for f, p, _ in frames],
+        self._batches.submit(frames, decode_chunks, self._model_for(frames),
+                             [(f.method, p, f.size) for f, p, _ in frames],
                              [o for _, _, o in frames], self._header.chunk_size)
         while self._batches.should_take():
             self._take_batch()

@@ -25,6 +25,9 @@ Behaviour, and where it follows which tool:
   at once, sharing the N cores between them, so that one batch alone has them all; the output is the same
   bytes whatever N. An interrupt does not wait for the batches still being coded.
 * A progress line is shown on stderr when it is a terminal, -q is not given and the input is over 1 MiB.
+* --ray [ADDRESS] codes the batches on a Ray cluster (neuralzip.distributed; pip install 'neuralzip[ray]'),
+  one worker per CPU of the cluster (per GPU where it has them); with no ADDRESS, on a local Ray instance
+  started for the run. The output is the same bytes as without it.
 
 Exit status: 0 on success; 1 if any file failed (bad or truncated data, missing file, I/O error, existing
 output) or an argument is unusable (e.g. --device cuda without CUDA, an unknown --model); 2 if there were
@@ -125,6 +128,10 @@ def _parser(prog: str, default_mode: str) -> argparse.ArgumentParser:
     comp.add_argument("-T", "--threads", type=_thread_count, default=1, metavar="N",
                       help="use N cores (0: one per core; default 1): up to N batches of 4 MiB at once, "
                            "about half a GiB of memory more per batch; the output is the same bytes whatever N")
+    comp.add_argument("--ray", nargs="?", const="", type=_ray_address, metavar="ADDRESS",
+                      help="code on the Ray cluster at ADDRESS (HOST:PORT, or auto for the one 'ray start' made "
+                           "here), one worker per CPU (per GPU where there are GPUs); with no ADDRESS (put "
+                           "--ray after the files), on a local Ray instance; the output is the same bytes")
     comp.add_argument("--max-size", type=_byte_count, metavar="SIZE",
                       help="when decompressing or testing, fail (before decoding it) on data whose content "
                            "would exceed SIZE bytes; suffixes K, M, G, T for KiB, MiB, GiB, TiB")
@@ -148,6 +155,15 @@ def _byte_count(text: str) -> int:
     if value >= 1 << 63:
         raise argparse.ArgumentTypeError(f"invalid size {text!r}: out of range")
     return value
+
+
+def _ray_address(text: str) -> str:
+    """"HOST:PORT", "ray://HOST:PORT", "auto" (or "", none given) as it is: anything else is more likely a file
+    given after --ray."""
+    if not re.fullmatch(r"|auto|(ray://)?[^\s:/]+:\d+", text):
+        raise argparse.ArgumentTypeError(f"invalid Ray address {text!r}: use HOST:PORT or auto; for a local Ray "
+                                         "instance give --ray with no address after the files")
+    return text
 
 
 def _thread_count(text: str) -> int:
@@ -207,6 +223,9 @@ def _main(argv: list[str] | None, prog: str, default_mode: str) -> int:
         # the reader went away (e.g. "| head"): nothing more to say, and nothing more to write
         _silence_stdout()
         return EXIT_ERROR
+    finally:
+        if getattr(args, "workers", None) is not None:
+            args.workers.close()
 
 
 def _leave_unfinished_batches(status: int) -> None:
@@ -230,7 +249,7 @@ def _check_setup(args, files) -> str | None:
             _compressor(args)
         elif args.mode in ("decompress", "test"):
             _decompressor(args)
-    except (ValueError, TypeError, neuralzip.NeuralZipError, OSError) as e:
+    except (ValueError, TypeError, neuralzip.NeuralZipError, OSError, ImportError) as e:
         return str(e)
     return None
 
@@ -256,14 +275,28 @@ def _silence_stdout() -> None:
 
 
 def _compressor(args) -> neuralzip.NeuralZipCompressor:
+    if args.ray is not None:
+        from . import distributed
+        return distributed.RayCompressor(args.level, model=args.model, workers=_workers(args))
     return neuralzip.NeuralZipCompressor(args.level, model=args.model, device=args.device, threads=args.threads)
 
 
 def _decompressor(args, produced: int = 0) -> neuralzip.NeuralZipDecompressor:
     """A decompressor for the next stream, after produced bytes of earlier streams (--max-size counts all)."""
     limit = None if args.max_size is None else max(args.max_size - produced, 0)
+    if args.ray is not None:
+        from . import distributed
+        return distributed.RayDecompressor(model=args.model, workers=_workers(args), max_size=limit)
     return neuralzip.NeuralZipDecompressor(model=args.model, device=args.device, max_size=limit,
                                            threads=args.threads)
+
+
+def _workers(args):
+    """The Ray workers of --ray, started with the first file and shared by all (closed by _main)."""
+    if getattr(args, "workers", None) is None:
+        from . import distributed
+        args.workers = distributed.Workers(address=args.ray or None)
+    return args.workers
 
 
 # ----------------------------------------------------------------------------------------------------------

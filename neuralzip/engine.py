@@ -125,15 +125,19 @@ def looks_random(chunk: bytes) -> bool:
     return int(counts @ counts) * NOISE_COLLISIONS < len(chunk) ** 2
 
 
-def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes, int]]:
+def encode_chunks(model_for_neural, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes, int]]:
     """The chunks as frames (method, payload, how many chunks it holds), in order: each chunk by whichever of
     neural, zstd and stored is smallest, except that a group whose chunks follow one another goes out as one
     neural run when that is smaller than its chunks' frames. offsets: where each chunk begins in the stream's
-    content, which fixes its group (see neuralzip.predictor); whole groups only."""
+    content, which fixes its group (see neuralzip.predictor); whole groups only. model_for_neural() gives the
+    model, called only when some chunk is not near-random."""
     noise = [looks_random(c) for c in chunks]
     modelled = [i for i, r in enumerate(noise) if not r]
-    groups = chunk_groups([offsets[i] for i in modelled], model.config.match_group_bytes)
-    encoded = neural_encode(model, [chunks[i] for i in modelled], groups) if modelled else Encoded([], [])
+    encoded = Encoded([], [])
+    if modelled:
+        model = model_for_neural()
+        groups = chunk_groups([offsets[i] for i in modelled], model.config.match_group_bytes)
+        encoded = neural_encode(model, [chunks[i] for i in modelled], groups)
     neural = dict(zip(modelled, encoded.alone))
     careful, fast = zstandard.ZstdCompressor(level=ZSTD_LEVEL), zstandard.ZstdCompressor(level=ZSTD_FAST_LEVEL)
     single = []

@@ -152,6 +152,18 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
+@dataclass(frozen=True)
+class ModelOnDevice:
+    """A model and the device it is to run on, as a batch's job gets them: called, the runtime (loaded once per
+    process). A job holds this rather than the runtime so that it can be sent to another process, which runs the
+    model on a device of its own (neuralzip.distributed), and so that the model is loaded only where needed."""
+    file: modelfile.ModelFile
+    device: torch.device
+
+    def __call__(self) -> LSTMModel:
+        return runtime(self.file, self.device)
+
+
 @functools.lru_cache(maxsize=8)
 def runtime(model: modelfile.ModelFile, device: torch.device) -> LSTMModel:
     """The model's tensors resident on a device, loaded once per process."""
