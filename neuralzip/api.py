@@ -13,6 +13,7 @@ from .errors import NeuralZipError
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
                      StreamHeader, crc32, parse_frame, parse_header)
 from .pipeline import Pipeline, thread_count
+from .spans import SPAN_BYTES
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -43,15 +44,16 @@ class NeuralZipCompressor:
         self._model = zoo.load(model if model is not None else lv.model)
         self._chunk_size = lv.chunk_size
         self._device = zoo.resolve_device(device)
-        # a batch holds whole groups of chunks (those that share a match table): the output must not depend on
-        # the batch, so groups are fixed by offsets in the content and never split
+        # a batch holds whole 4 MiB spans (neuralzip.spans), hence whole groups of chunks (those that share a
+        # match table, a power of two of at most 4 MiB): the output must not depend on the batch, so spans and
+        # groups are fixed by offsets in the content and never split
         self._group_bytes = self._model.config.match_group_bytes
         self._batch_bytes = BATCH_CHUNKS[self._device.type] * min(self._chunk_size, BATCH_CHUNK_BYTES)
         if self._group_bytes:
             if -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
                 raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
                                  f"{MAX_GROUP_FRAMES} chunks of {self._chunk_size}: use a higher level")
-            self._batch_bytes = -(-self._batch_bytes // self._group_bytes) * self._group_bytes
+        self._batch_bytes = -(-self._batch_bytes // SPAN_BYTES) * SPAN_BYTES
         self._offset = 0                        # of the next batch in the content
         self._buffer = bytearray()
         self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
@@ -125,7 +127,7 @@ class NeuralZipCompressor:
                 continue
             # consecutive stored chunks share one frame (incompressible data then costs a frame header per
             # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
-            group = (base + start) // self._group_bytes if self._group_bytes else 0
+            group = (base + start) // (self._group_bytes or SPAN_BYTES)
             if self._stored_size + len(original) > MAX_STORED_SIZE or group != self._stored_group:
                 out += self._end_stored()
             self._stored_group = group
@@ -263,8 +265,10 @@ class NeuralZipDecompressor:
         """Refuse more chunks of neural frames and runs (and more frames) in one span than any writer makes (it
         cuts at least 4 KiB per chunk): a span may have to be held and decoded at once. No run crosses a span."""
         chunks = -(-frame.size // self._header.chunk_size) if frame.method == Method.NEURAL_RUN else 1
-        if chunks > 1 and offset // MAX_GROUP_BYTES != (offset + frame.size - 1) // MAX_GROUP_BYTES:
-            raise NeuralZipError(f"damaged stream: a neural run crosses a multiple of {MAX_GROUP_BYTES} bytes")
+        crosses = offset // MAX_GROUP_BYTES != (offset + frame.size - 1) // MAX_GROUP_BYTES
+        if crosses and (chunks > 1 or frame.method == Method.LZMA):
+            kind = "an LZMA frame" if frame.method == Method.LZMA else "a neural run"
+            raise NeuralZipError(f"damaged stream: {kind} crosses a multiple of {MAX_GROUP_BYTES} bytes")
         span, count = self._span
         self._span = (offset // MAX_GROUP_BYTES, count + chunks if offset // MAX_GROUP_BYTES == span else chunks)
         if self._span[1] > MAX_GROUP_FRAMES:
