@@ -16,10 +16,13 @@ from .errors import NeuralZipError
 from .format import MAX_GROUP_BYTES, Method, frame_header_size
 
 SPAN_BYTES = MAX_GROUP_BYTES     # no frame crosses a multiple of this: spans are independent of one another
-# xz -9e's LZMA2, with a dictionary that holds a whole span (the format fixes it: a reader allocates it)
-LZMA_DICT_BYTES = SPAN_BYTES
-_ENCODE_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": LZMA_DICT_BYTES}]
-_DECODE_FILTERS = [{"id": lzma.FILTER_LZMA2, "dict_size": LZMA_DICT_BYTES}]
+LZMA_DICT_BYTES = SPAN_BYTES     # a dictionary that holds a whole span (the format fixes it: a reader allocates it)
+_LZMA2 = {"id": lzma.FILTER_LZMA2, "dict_size": LZMA_DICT_BYTES}
+# an LZMA frame's first byte names its filter chain: LZMA2 alone, or x86 branch conversion first (xz --x86: calls
+# and jumps made absolute, so repeated targets repeat)
+FILTER_CHAINS = {0: [_LZMA2], 1: [{"id": lzma.FILTER_X86}, _LZMA2]}
+_PRESET = 9 | lzma.PRESET_EXTREME               # xz -9e
+X86_CALLS = 128   # the x86 chain is tried where 0xE8 (call) is more than 1/128 of the bytes: 1/256 in random data
 # LZMA2 is tried only where zstd's fast level comes within 4/3 of the frames it would replace: on text the
 # model's frames are well under that, and LZMA2 at -9e runs at about 1 MB/s
 PROMISING = 4, 3
@@ -27,14 +30,21 @@ _QUICK = zstandard.ZstdCompressor(level=3)
 
 
 def lzma_compress(data: bytes) -> bytes:
-    return lzma.compress(data, format=lzma.FORMAT_RAW, filters=_ENCODE_FILTERS)
+    """The smallest LZMA frame payload for data: its filter chain's number, then the raw stream."""
+    chains = [0, 1] if data.count(0xE8) * X86_CALLS > len(data) else [0]
+    return min((bytes([c]) + lzma.compress(data, format=lzma.FORMAT_RAW, filters=[
+        {**f, "preset": _PRESET} if f["id"] == lzma.FILTER_LZMA2 else f for f in FILTER_CHAINS[c]]) for c in chains),
+        key=len)
 
 
 def lzma_decompress(payload: bytes, size: int) -> bytes:
     """The size bytes an LZMA frame's payload holds; NeuralZipError unless it holds exactly those."""
-    decompressor = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_DECODE_FILTERS)
+    if not payload or payload[0] not in FILTER_CHAINS:
+        raise NeuralZipError(f"damaged stream: LZMA frame names no filter chain neuralzip knows "
+                             f"({payload[:1].hex() or 'none'}); a newer neuralzip may read it")
+    decompressor = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=FILTER_CHAINS[payload[0]])
     try:
-        out = decompressor.decompress(payload, max_length=size)
+        out = decompressor.decompress(payload[1:], max_length=size)
     except lzma.LZMAError as e:
         raise NeuralZipError(f"damaged stream: LZMA frame does not decompress ({e})") from None
     if len(out) != size or not decompressor.eof or decompressor.unused_data:

@@ -83,6 +83,18 @@ def test_text_keeps_its_neural_frames():
     assert "lzma" not in _frames(neuralzip.compress(data, 1))
 
 
+def test_code_with_many_calls_takes_the_x86_chain_where_it_is_smaller():
+    """Calls (E8) to a few targets, their offsets relative: the x86 filter makes them absolute, so they repeat."""
+    rng = random.Random(8)
+    targets = [rng.randrange(1 << 20) for _ in range(20)]
+    code = b"".join(b"\x55\x48\x89\xe5\xe8" + ((rng.choice(targets) - i * 9) % (1 << 32)).to_bytes(4, "little")
+                    for i in range(20000))
+    payload = lzma_compress(code)
+    assert payload[0] == 1 and len(payload) < len(lzma.compress(code, preset=9 | lzma.PRESET_EXTREME))
+    assert lzma_decompress(payload, len(code)) == code
+    assert lzma_compress(TEXT * 30)[0] == 0
+
+
 def test_lzma_payload_must_hold_exactly_its_size():
     original = b"abc" * 1000
     payload = lzma_compress(original)
@@ -94,8 +106,10 @@ def test_lzma_payload_must_hold_exactly_its_size():
         lzma_decompress(payload + b"\0", len(original))             # bytes after its end marker
     with pytest.raises(neuralzip.NeuralZipError, match="LZMA"):
         lzma_decompress(payload[:len(payload) // 2], len(original))
-    with pytest.raises(neuralzip.NeuralZipError, match="LZMA"):
+    with pytest.raises(neuralzip.NeuralZipError, match="filter chain"):
         lzma_decompress(b"\xff" * 20, len(original))
+    with pytest.raises(neuralzip.NeuralZipError, match="filter chain"):
+        lzma_decompress(b"", len(original))
 
 
 def test_a_hand_made_lzma_frame_decodes_and_a_damaged_one_is_refused():
