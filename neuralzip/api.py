@@ -13,7 +13,7 @@ from .errors import NeuralZipError
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
                      StreamHeader, crc32, parse_frame, parse_header)
 from .pipeline import Pipeline, thread_count
-from .spans import SPAN_BYTES
+from .spans import SPAN_BYTES, Span
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost
 BATCH_CHUNKS = {"cpu": 256, "cuda": 4096}
@@ -44,21 +44,21 @@ class NeuralZipCompressor:
         self._model = zoo.load(model if model is not None else lv.model)
         self._chunk_size = lv.chunk_size
         self._device = zoo.resolve_device(device)
-        # a batch holds whole 4 MiB spans (neuralzip.spans), hence whole groups of chunks (those that share a
-        # match table, a power of two of at most 4 MiB): the output must not depend on the batch, so spans and
-        # groups are fixed by offsets in the content and never split
+        # a batch holds whole groups of chunks (those that share a match table): the output must not depend on
+        # the batch, so groups are fixed by offsets in the content and never split
         self._group_bytes = self._model.config.match_group_bytes
         self._batch_bytes = BATCH_CHUNKS[self._device.type] * min(self._chunk_size, BATCH_CHUNK_BYTES)
         if self._group_bytes:
             if -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
                 raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
                                  f"{MAX_GROUP_FRAMES} chunks of {self._chunk_size}: use a higher level")
-        self._batch_bytes = -(-self._batch_bytes // SPAN_BYTES) * SPAN_BYTES
+            self._batch_bytes = -(-self._batch_bytes // self._group_bytes) * self._group_bytes
         self._offset = 0                        # of the next batch in the content
         self._buffer = bytearray()
         self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
         self._stored_size = 0
         self._stored_group = 0                  # the match group they are in: a stored frame stays inside one
+        self._span = Span(-1)                   # the coded chunks of the 4 MiB span being written
         self._started = self._finished = False
         self._frames = self._total = self._crc = 0
         self._batches = Pipeline(threads)
@@ -93,7 +93,7 @@ class NeuralZipCompressor:
             self._buffer.clear()
         while self._batches:
             out += self._frames_of(*self._batches.take())
-        out += self._end_stored()
+        out += self._span_frames() + self._end_stored()
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
 
@@ -116,23 +116,39 @@ class NeuralZipCompressor:
         return bytes(out)
 
     def _frames_of(self, batch, coded) -> bytes:
-        """A coded batch as frames (its stored chunks joined with those around it, across batches)."""
+        """A coded batch's chunks, kept by span: the frames of each span once it is whole (spans may cross
+        batches, so the floor does not depend on the batch)."""
         chunks, starts, base = batch
         out, index = bytearray(), 0
-        for method, payload, count in coded:
-            start, original = starts[index], b"".join(chunks[index:index + count])
+        for entry in coded:
+            offset = base + starts[index]
+            if offset // SPAN_BYTES != self._span.index:
+                out += self._span_frames()
+                self._span = Span(offset // SPAN_BYTES)
+            held = range(index, index + entry[2])
+            self._span.add([chunks[i] for i in held], entry, [base + starts[i] for i in held])
+            index += entry[2]
+        return bytes(out)
+
+    def _span_frames(self) -> bytes:
+        """The frames of the span being written, with its floor (neuralzip.spans), its stored chunks joined with
+        those around it."""
+        out, span, index = bytearray(), self._span, 0
+        for method, payload, count in span.floor(self._group_bytes):
+            start, original = span.offsets[index], b"".join(span.chunks[index:index + count])
             index += count
             if method != Method.STORED:
                 out += self._end_stored() + self._frame(method, original, payload)
                 continue
             # consecutive stored chunks share one frame (incompressible data then costs a frame header per
             # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
-            group = (base + start) // (self._group_bytes or SPAN_BYTES)
+            group = start // self._group_bytes if self._group_bytes else 0
             if self._stored_size + len(original) > MAX_STORED_SIZE or group != self._stored_group:
                 out += self._end_stored()
             self._stored_group = group
             self._stored.append(original)
             self._stored_size += len(original)
+        self._span = Span(-1)
         return bytes(out)
 
     def _end_stored(self) -> bytes:

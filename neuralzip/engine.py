@@ -24,7 +24,7 @@ from .format import MAX_GROUP_FRAMES, Method, frame_header_size
 from .model import LSTMModel
 from .pipeline import share_threads
 from .predictor import Predictor, chunk_groups
-from .spans import floor, lzma_decompress
+from .spans import lzma_decompress
 
 ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
@@ -129,9 +129,8 @@ def looks_random(chunk: bytes) -> bool:
 def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes, int]]:
     """The chunks as frames (method, payload, how many chunks it holds), in order: each chunk by whichever of
     neural, zstd and stored is smallest, except that a group whose chunks follow one another goes out as one
-    neural run when that is smaller than its chunks' frames, and a 4 MiB span, or a run of frames in it that are
-    not neural, as one LZMA frame where that is smaller (neuralzip.spans). offsets: where each chunk begins in
-    the stream's content, which fixes its group (see neuralzip.predictor) and span; whole spans only."""
+    neural run when that is smaller than its chunks' frames. offsets: where each chunk begins in the stream's
+    content, which fixes its group (see neuralzip.predictor); whole groups only."""
     noise = [looks_random(c) for c in chunks]
     modelled = [i for i, r in enumerate(noise) if not r]
     groups = chunk_groups([offsets[i] for i in modelled], model.config.match_group_bytes)
@@ -163,7 +162,7 @@ def encode_chunks(model: LSTMModel, chunks: list[bytes], offsets: list[int]) -> 
         else:
             result.append(single[i])
             i += 1
-    return floor(chunks, result, offsets, model.config.match_group_bytes)
+    return result
 
 
 def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], offsets: list[int],
@@ -229,8 +228,8 @@ class _Row(NamedTuple):
 
 
 def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -> list[_Row]:
-    """The members of groups that went out zstd, LZMA or stored, as rows of known bytes: each such frame cut at the chunk
-    boundaries (a stored frame may join several chunks; a writer never lets one cross into another group, and a
+    """The members of groups that went out zstd, LZMA or stored, as rows of known bytes: each such frame cut at the
+    chunk boundaries (a stored frame may join several chunks; a writer never lets one cross into another group, and a
     piece that does is no member), less the near-random pieces, as a writer cut them."""
     rows, count = [], {}
     for i, (method, _, size) in enumerate(frames):

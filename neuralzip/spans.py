@@ -9,6 +9,7 @@ Every choice depends on the span's bytes alone, so the stream is the same howeve
 from __future__ import annotations
 
 import lzma
+from dataclasses import dataclass, field
 
 import zstandard
 
@@ -120,3 +121,20 @@ def _replace_run(chunks: list[bytes], run: list[tuple[int, tuple]]) -> list:
     sizes = [sum(len(c) for c in chunks[i:i + entry[2]]) for i, entry in run]
     begin, end = run[0][0], run[-1][0] + run[-1][1][2]
     return _replace(b"".join(chunks[begin:end]), sizes, [entry for _, entry in run])
+
+
+@dataclass
+class Span:
+    """The chunks of one span as they were coded, gathered across batches."""
+    index: int
+    chunks: list[bytes] = field(default_factory=list)
+    coded: list[tuple[Method, bytes, int]] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)     # of each chunk in the stream's content
+
+    def add(self, chunks: list[bytes], entry: tuple[Method, bytes, int], offsets: list[int]) -> None:
+        self.chunks += chunks
+        self.coded.append(entry)
+        self.offsets += offsets
+
+    def floor(self, group_bytes: int) -> list[tuple[Method, bytes, int]]:
+        return floor(self.chunks, self.coded, self.offsets, group_bytes) if self.coded else []

@@ -54,6 +54,18 @@ def test_each_span_is_its_own_frame_whatever_the_batching(monkeypatch):
     assert neuralzip.compress(data, 1) == packed
 
 
+def test_a_span_split_across_batches_gets_the_same_frames(monkeypatch):
+    """lstm384-v2 has no match groups, so its batches are 256 chunks (1 MiB), or 2 here: the span's frames are
+    chosen once it is whole."""
+    data = _noise(1 << 16, 1) * 20 + TEXT * 40
+    packed = neuralzip.compress(data, model="lstm384-v2")
+    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
+    assert neuralzip.compress(data, model="lstm384-v2") == packed
+    assert neuralzip.compress(data, model="lstm384-v2", threads=2) == packed
+    assert neuralzip.decompress(packed) == data
+    assert "lzma" in _frames(packed)
+
+
 def test_a_run_the_model_lost_becomes_one_frame_beside_the_neural_ones(monkeypatch, grouped_model):
     """Groups of 8 KiB: prose in the first and last, a chunk zstd wins twice over in the middle one."""
     data = _prose(8192, 1) + _loser() * 2 + _prose(8192, 2)
