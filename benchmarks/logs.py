@@ -806,10 +806,10 @@ def dmesg(rng):
 def postgresql(rng):
     """PostgreSQL server log, log_line_prefix '%m [%p] %q%u@%d ': statements, errors with DETAIL, checkpoints."""
     clock, clients, checkpointer = _Clock(rng, 2000), _pool(rng, 12, PRIVATE_NETS), rng.randrange(20, 90)
-    pids, sessions = [rng.randrange(100, 30000) for _ in range(20)], {}     # a backend pid serves one user@database
+    pids, user_of = [rng.randrange(100, 30000) for _ in range(20)], {}     # a backend pid serves one user@database
     while True:
         t, pid = clock.tick(), _skew(rng, pids)
-        who = sessions.setdefault(pid, rng.choice(["shop@shop", "shop@shop", "billing@billing", "readonly@shop"]))
+        who = user_of.setdefault(pid, rng.choice(["shop@shop", "shop@shop", "billing@billing", "readonly@shop"]))
         user, db = who.split("@")
         stamp = f"{_ymd(t)}.{_millis(t)} UTC"
         head, sql, r = f"{stamp} [{pid}] {who}", _sub(rng, rng.choice(SQL)), rng.random()
@@ -817,11 +817,11 @@ def postgresql(rng):
             yield f"{head} LOG:  duration: {_ms(rng, 5000)}.{rng.randrange(1000):03d} ms  statement: {sql}\n"
         elif r < 0.60:
             ip, port = rng.choice(clients), rng.randrange(32768, 61000)
-            session = f"0:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}"
+            connected_for = f"0:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}"
             yield rng.choice([
                 f"{stamp} [{pid}] [unknown]@[unknown] LOG:  connection received: host={ip} port={port}\n",
                 f"{head} LOG:  connection authorized: user={user} database={db} application_name=psql\n",
-                f"{head} LOG:  disconnection: session time: {session} user={user} database={db} host={ip} "
+                f"{head} LOG:  disconnection: session time: {connected_for} user={user} database={db} host={ip} "
                 f"port={port}\n"])
         elif r < 0.75:
             table = rng.choice(TABLES)

@@ -47,9 +47,8 @@ def neuralzip_codec(level: int, device: str, threads: int = 1) -> Codec:
     except ImportError as e:
         raise Unavailable(f"neuralzip cannot be imported: {e}") from None
     lv = zoo.level(level)
-    model_path = zoo.MODELS_DIR / (lv.model + zoo.MODEL_SUFFIX)
-    if not model_path.is_file():
-        raise Unavailable(f"neuralzip's model {lv.model!r} is missing ({model_path})")
+    if lv.model not in zoo.embedded_names():
+        raise Unavailable(f"neuralzip's model {lv.model!r} is missing from {zoo.MODELS_DIR}")
 
     def setup():
         # load the model and run the network once, so the timed calls do not pay for loading the model file
@@ -63,7 +62,7 @@ def neuralzip_codec(level: int, device: str, threads: int = 1) -> Codec:
                  version=neuralzip.__version__,
                  compress=lambda data: neuralzip.compress(data, level, device=device, threads=threads),
                  decompress=lambda blob: neuralzip.decompress(blob, device=device, threads=threads),
-                 setup=setup, model_bytes=model_path.stat().st_size, model=lv.model, details=_frame_counts)
+                 setup=setup, model_bytes=len(zoo.embedded_bytes(lv.model)), model=lv.model, details=_frame_counts)
 
 
 def _frame_counts(blob: bytes) -> dict:

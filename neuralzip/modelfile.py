@@ -3,6 +3,9 @@
 Layout: b"NZMODEL1", a u32 (little-endian) length, that many bytes of UTF-8 JSON
 ({"name", "description", "config", "tensors": [{"name", "dtype", "shape"}...]}), then each tensor's bytes in
 that order, little-endian and C-contiguous. The hash of the file is the model's identity in every stream.
+
+A file splits into its header (JSON) and its network (the tensors' bytes): models that differ only in their
+config (match model, counts, maps) share one network, which the package ships once (neuralzip.zoo).
 """
 
 from __future__ import annotations
@@ -43,11 +46,34 @@ def dump(name: str, config: ModelConfig, tensors: dict[str, torch.Tensor], descr
     index = [{"name": k, "dtype": str(tensors[k].dtype).removeprefix("torch."), "shape": list(tensors[k].shape)}
              for k in TENSOR_SPECS]
     fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in _LATER_FIELDS or v}
-    header = json.dumps({"name": name, "description": description, "config": fields, "tensors": index},
-                        sort_keys=True).encode()
-    body = b"".join(tensors[k].contiguous().numpy().astype(tensors[k].numpy().dtype.newbyteorder("<")).tobytes()
-                    for k in TENSOR_SPECS)
-    return MAGIC + struct.pack("<I", len(header)) + header + body
+    header = {"name": name, "description": description, "config": fields, "tensors": index}
+    network = b"".join(tensors[k].contiguous().numpy().astype(tensors[k].numpy().dtype.newbyteorder("<")).tobytes()
+                       for k in TENSOR_SPECS)
+    return join(header, network)
+
+
+def split(data: bytes) -> tuple[dict, bytes]:
+    """A model file's header (the JSON object) and its network (the tensors' bytes); join() makes it again."""
+    if data[:8] != MAGIC:
+        raise NeuralZipError("not a neuralzip model file (bad magic bytes)")
+    try:
+        (n,) = struct.unpack_from("<I", data, 8)
+        header = json.loads(data[12:12 + n])
+    except (ValueError, struct.error) as e:
+        raise NeuralZipError(f"damaged neuralzip model file: {e}") from None
+    if _encode(header) != data[12:12 + n]:
+        raise NeuralZipError("this model file's header is not in the form dump() writes; it cannot be split")
+    return header, data[12 + n:]
+
+
+def join(header: dict, network: bytes) -> bytes:
+    """The model file of a header and a network (the inverse of split())."""
+    encoded = _encode(header)
+    return MAGIC + struct.pack("<I", len(encoded)) + encoded + network
+
+
+def _encode(header: dict) -> bytes:
+    return json.dumps(header, sort_keys=True).encode()
 
 
 def load(data: bytes) -> ModelFile:

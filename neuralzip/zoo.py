@@ -1,8 +1,17 @@
-"""Embedded model files, lookup by name, path or hash, the compression levels, and loaded-model caching."""
+"""Embedded model files, lookup by name, path or hash, the compression levels, and loaded-model caching.
+
+An embedded model is shipped as a small config, models/NAME.json: {"network": NET, "sha256": HEX, "header": {...}},
+the header of its model file, and the network it names, models/networks/NET.net, the bytes of its tensors. Many
+models share one network (they differ in match model, counts or maps), and each network is shipped once. Loading
+joins the two into the model file's exact bytes (neuralzip.modelfile.join), whose SHA-256 must be the one the
+config records: that hash is the model's identity in every stream.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +23,10 @@ from .errors import NeuralZipError
 from .model import LSTMModel
 
 MODELS_DIR = Path(__file__).parent / "models"
-MODEL_SUFFIX = ".nzm"
+NETWORKS_DIR = MODELS_DIR / "networks"
+MODEL_SUFFIX = ".nzm"          # a model file, as `nzip train` writes it and --model PATH reads it
+CONFIG_SUFFIX = ".json"        # an embedded model's config
+NETWORK_SUFFIX = ".net"        # an embedded network
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,52 @@ def level(n: int | None) -> Level:
 
 
 def embedded_names() -> list[str]:
-    return sorted(p.name.removesuffix(MODEL_SUFFIX) for p in MODELS_DIR.glob("*" + MODEL_SUFFIX))
+    return sorted(p.name.removesuffix(CONFIG_SUFFIX) for p in MODELS_DIR.glob("*" + CONFIG_SUFFIX))
+
+
+@functools.lru_cache(maxsize=None)
+def _embedded_config(name: str) -> dict:
+    return json.loads((MODELS_DIR / f"{name}{CONFIG_SUFFIX}").read_text(encoding="utf-8"))
+
+
+def embedded_sha256(name: str) -> bytes:
+    """The identity an embedded model's config records (load() checks the model's bytes against it)."""
+    return bytes.fromhex(_embedded_config(name)["sha256"])
+
+
+def embedded_bytes(name: str) -> bytes:
+    """An embedded model's file, byte for byte: its header joined to its network."""
+    config = _embedded_config(name)
+    network = (NETWORKS_DIR / f"{config['network']}{NETWORK_SUFFIX}").read_bytes()
+    data = modelfile.join(config["header"], network)
+    if hashlib.sha256(data).digest() != embedded_sha256(name):
+        raise NeuralZipError(f"the embedded model {name!r} is damaged (its bytes do not have the SHA-256 its config "
+                             f"records); reinstall neuralzip")
+    return data
+
+
+def embed(data: bytes, network: str | None = None, models_dir: Path = MODELS_DIR) -> Path:
+    """Add a model file to the embedded models: write its config, and its network unless one with the same bytes
+    is already there (then network may be None). Returns the config's path."""
+    header, tensors = modelfile.split(data)
+    networks_dir = models_dir / NETWORKS_DIR.name
+    shared = [p for p in sorted(networks_dir.glob("*" + NETWORK_SUFFIX)) if p.read_bytes() == tensors]
+    if shared:
+        network = shared[0].name.removesuffix(NETWORK_SUFFIX)
+    elif network is None:
+        raise ValueError(f"model {header['name']!r} has a new network: name it (network=...)")
+    else:
+        networks_dir.mkdir(parents=True, exist_ok=True)
+        (networks_dir / f"{network}{NETWORK_SUFFIX}").write_bytes(tensors)
+    config = {"network": network, "sha256": hashlib.sha256(data).hexdigest(), "header": header}
+    path = models_dir / f"{header['name']}{CONFIG_SUFFIX}"
+    path.write_text(json.dumps(config, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def _read_embedded(name: str) -> modelfile.ModelFile:
+    return modelfile.load(embedded_bytes(name))
 
 
 @functools.lru_cache(maxsize=16)
@@ -59,12 +116,10 @@ def load(model: str | os.PathLike) -> modelfile.ModelFile:
     """A model by embedded name or by path to a model file."""
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(f"model must be a name or a path, not {type(model).__name__}")
-    embedded = MODELS_DIR / f"{model}{MODEL_SUFFIX}"
-    if isinstance(model, str) and os.sep not in model and embedded.is_file():
-        path = embedded
-    elif Path(model).is_file():
-        path = Path(model)
-    else:
+    if isinstance(model, str) and os.sep not in model and model in embedded_names():
+        return _read_embedded(model)
+    path = Path(model)
+    if not path.is_file():
         raise ValueError(f"no model {str(model)!r}: give a model file's path or one of {embedded_names()}")
     return _read(str(path.resolve()), path.stat().st_mtime_ns)
 
@@ -75,9 +130,8 @@ def find(model_id: bytes, name: str, hint: modelfile.ModelFile | None = None) ->
     if hint is not None and hint.sha256.startswith(model_id):
         return hint
     for candidate in embedded_names():
-        m = load(candidate)
-        if m.sha256.startswith(model_id):
-            return m
+        if embedded_sha256(candidate).startswith(model_id):
+            return load(candidate)
     raise NeuralZipError(f"this stream was compressed with model {name!r} (sha256 {model_id.hex()[:16]}...), "
                          f"which is not embedded in this neuralzip; pass it with model=PATH (--model PATH)")
 

@@ -137,7 +137,7 @@ def test_a_model_file_dumps_back_to_its_own_bytes(name):
     """Its SHA-256 is its identity in every stream: a config field added later (count_word) must not change the
     bytes of a model made before it, so that its card's command still rebuilds it."""
     from neuralzip import modelfile
-    raw = (zoo.MODELS_DIR / f"{name}{zoo.MODEL_SUFFIX}").read_bytes()
+    raw = zoo.embedded_bytes(name)
     m = modelfile.load(raw)
     assert modelfile.dump(m.name, m.config, m.tensors, m.description) == raw
 

@@ -7,7 +7,7 @@ import pytest
 import neuralzip
 from neuralzip import cli, zoo
 from neuralzip.model import ModelConfig
-from neuralzip.train import corpus, export, fit, trainer
+from neuralzip.train import corpus, export, fit, floatmodel, trainer
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_subword_comparison_trains_on_tokens(toy_corpus, tmp_path):
 
 def test_float_state_gives_back_the_same_integer_model():
     base = zoo.load(zoo.DEFAULT_MODEL)
-    again = export.integer_tensors(fit.float_state(base), base.config)
+    again = export.integer_tensors(floatmodel.float_state(base), base.config)
     assert all(torch_equal(again[k], v) for k, v in base.tensors.items())
 
 

@@ -20,32 +20,13 @@ import torch
 
 from .. import zoo
 from ..api import compress
-from ..model import H_SCALE, ModelConfig
-from ..modelfile import ModelFile
+from ..model import ModelConfig
 from . import export, trainer
+from .floatmodel import float_state
 
 HOLD_OUT = 20            # 1/20 of each file is kept for the report
 MIN_BYTES = 8192         # less than this is not enough to learn anything from
 QUANTIZED_SHARE = 0.2    # of the time or steps: the last part trains through the integer model's rounding
-
-
-def float_state(model: ModelFile) -> dict[str, torch.Tensor]:
-    """A FloatLSTMModel state dict (identity embedding, embed_dim = vocabulary) equal to an integer model up to
-    the rounding of its requantization multipliers; export() of it gives back the same integer weights."""
-    c, t = model.config, model.tensors
-    s_hh = t["m_hh"].double() * H_SCALE / 2.0 ** (c.gate_bits + c.requant_shift)          # (4H,)
-    s_out = t["m_out"].double() * H_SCALE / 2.0 ** (c.logit_bits + c.requant_shift)       # (V,)
-    four_h = 4 * c.hidden
-    state = {
-        "embed.weight": torch.eye(c.vocab_size, dtype=torch.float64),                   # (V, V)
-        "lstm.weight_ih_l0": t["gates_in"].double().T / (1 << c.gate_bits),              # (4H, V)
-        "lstm.weight_hh_l0": t["w_hh"].double().T * s_hh[:, None],                       # (4H, H)
-        "lstm.bias_ih_l0": torch.zeros(four_h, dtype=torch.float64),
-        "lstm.bias_hh_l0": torch.zeros(four_h, dtype=torch.float64),
-        "head.weight": t["w_out"].double().T * s_out[:, None],                           # (V, H)
-        "head.bias": t["b_out"].double() / (1 << c.logit_bits),
-    }
-    return {k: v.float().contiguous() for k, v in state.items()}
 
 
 def _read(files: list[Path]) -> tuple[bytes, bytes]:

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..model import ModelConfig, H_SCALE
+from ..modelfile import ModelFile
 
 
 def fake_quant_rows(w: torch.Tensor) -> torch.Tensor:
@@ -59,3 +60,22 @@ class FloatLSTMModel(nn.Module):
         hs = torch.stack(outs, dim=1)                          # (B, T, H)
         logits = F.linear(hs, fake_quant_rows(self.head.weight), self.head.bias)
         return logits, (h.unsqueeze(0), c.unsqueeze(0))
+
+
+def float_state(model: ModelFile) -> dict[str, torch.Tensor]:
+    """A FloatLSTMModel state dict (identity embedding, embed_dim = vocabulary) equal to an integer model up to
+    the rounding of its requantization multipliers; export() of it gives back the same integer weights."""
+    c, t = model.config, model.tensors
+    s_hh = t["m_hh"].double() * H_SCALE / 2.0 ** (c.gate_bits + c.requant_shift)          # (4H,)
+    s_out = t["m_out"].double() * H_SCALE / 2.0 ** (c.logit_bits + c.requant_shift)       # (V,)
+    four_h = 4 * c.hidden
+    state = {
+        "embed.weight": torch.eye(c.vocab_size, dtype=torch.float64),                   # (V, V)
+        "lstm.weight_ih_l0": t["gates_in"].double().T / (1 << c.gate_bits),              # (4H, V)
+        "lstm.weight_hh_l0": t["w_hh"].double().T * s_hh[:, None],                       # (4H, H)
+        "lstm.bias_ih_l0": torch.zeros(four_h, dtype=torch.float64),
+        "lstm.bias_hh_l0": torch.zeros(four_h, dtype=torch.float64),
+        "head.weight": t["w_out"].double().T * s_out[:, None],                           # (V, H)
+        "head.bias": t["b_out"].double() / (1 << c.logit_bits),
+    }
+    return {k: v.float().contiguous() for k, v in state.items()}

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..model import ModelConfig
 from .alternatives import FloatStackedLSTM, FloatTransformer, TransformerConfig, evaluate_windows
-from .floatmodel import FloatLSTMModel
+from .floatmodel import FloatLSTMModel, float_state
 
 ARCHITECTURES = ("lstm", "stacked-lstm", "transformer")   # only the first exports (the others: measured rivals)
 
@@ -182,7 +182,6 @@ if __name__ == "__main__":
     init = a.init
     if a.init_model:
         from .. import zoo
-        from .fit import float_state
         base = zoo.load(a.init_model)
         init, a.hidden = float_state(base), base.config.hidden
     r = train(a.train, a.dev, a.out, ModelConfig(hidden=a.hidden), a.steps, batch=a.batch, seq=a.seq, lr=a.lr,
