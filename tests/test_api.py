@@ -8,7 +8,6 @@ import torch
 
 import neuralzip
 from neuralzip import NeuralZipCompressor, NeuralZipDecompressor, NeuralZipError, zoo
-from neuralzip.api import BATCH_CHUNKS
 from neuralzip.format import MAX_GROUP_BYTES, Method, parse_header
 
 TEXT = b"""It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in
@@ -68,32 +67,41 @@ def test_bad_device_and_model():
         neuralzip.compress(b"x", model="no-such-model")
 
 
-def test_output_does_not_depend_on_how_input_is_fed(monkeypatch):
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)          # several batches in a small input
-    data = TEXT * 3
-    one_shot = neuralzip.compress(data, 1)
-    c = NeuralZipCompressor(1)
+def _batches_of_text_and_noise() -> bytes:
+    """Five chunks: prose, three of noise (which skip the network, so that narrow batches cost little) and a short
+    one of prose."""
+    from conftest import prose
+    return prose(4096, 1) + __import__("random").Random(5).randbytes(3 * 4096) + prose(1000, 2)
+
+
+def test_output_does_not_depend_on_how_input_is_fed(batch_width, count_batches, ungrouped_model):
+    data = _batches_of_text_and_noise()
+    one_shot = neuralzip.compress(data, 1, model=ungrouped_model)
+    batch_width(2)                                         # three batches
+    c = NeuralZipCompressor(1, model=ungrouped_model)
     pieces = [c.compress(data[i:i + 777]) for i in range(0, len(data), 777)]
     assert b"".join(pieces) + c.flush() == one_shot
+    assert count_batches["encode"] == [5, 2, 2, 1]
 
 
-def test_batch_size_does_not_change_the_output(monkeypatch):
-    data = TEXT * 3
-    wide = neuralzip.compress(data, 1)
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 1)
-    assert neuralzip.compress(data, 1) == wide
-    assert neuralzip.decompress(wide) == data
+def test_batch_size_does_not_change_the_output(batch_width, count_batches, ungrouped_model):
+    data = _batches_of_text_and_noise()
+    wide = neuralzip.compress(data, 1, model=ungrouped_model)
+    batch_width(1)
+    assert neuralzip.compress(data, 1, model=ungrouped_model) == wide
+    assert count_batches["encode"] == [5, 1, 1, 1, 1, 1]
+    assert neuralzip.decompress(wide, model=ungrouped_model) == data
 
 
-def test_batch_size_does_not_change_stored_frames(monkeypatch):
+def test_batch_size_does_not_change_stored_frames(batch_width, count_batches, ungrouped_model):
     """Stored chunks are joined across batch boundaries, so CPU and CUDA batches give the same stream."""
-    rng = __import__("random").Random(5)
-    data = _prose(40960, 1) + rng.randbytes(6 * 4096) + _prose(40960, 2) + rng.randbytes(6 * 4096)
-    wide = neuralzip.compress(data, 1)
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
-    assert neuralzip.compress(data, 1) == wide
-    assert neuralzip.decompress(wide) == data
-    assert neuralzip.describe(wide)[0].frames["stored"] == 2      # each run of noise is one frame
+    data = _batches_of_text_and_noise()
+    wide = neuralzip.compress(data, 1, model=ungrouped_model)
+    batch_width(2)
+    assert neuralzip.compress(data, 1, model=ungrouped_model) == wide
+    assert len(count_batches["encode"]) == 4               # the noise spans the second and third batches
+    assert neuralzip.decompress(wide, model=ungrouped_model) == data
+    assert neuralzip.describe(wide)[0].frames["stored"] == 1      # one frame for the whole run of noise
 
 
 @pytest.fixture(scope="module")
@@ -124,26 +132,26 @@ def _prose(size: int, seed: int) -> bytes:
     return out[:size]
 
 
-def test_grouped_streams_do_not_depend_on_the_batch(monkeypatch, grouped_model):
+def test_grouped_streams_do_not_depend_on_the_batch(batch_width, grouped_model):
     noise = __import__("random").Random(9).randbytes(5000)
     data = _prose(4096, 1) + _loser() + _prose(4096, 2) + noise + _prose(6000, 3) + _prose(9000, 4)
     wide = neuralzip.compress(data, 1, model=grouped_model)
     frames = neuralzip.describe(wide)[0].frames          # groups of 8 KiB: neural frames in three, a run in one
     assert frames["neural"] >= 3 and frames["neural_run"] >= 1 and frames["zstd"] >= 1 and frames["stored"] >= 1
     for batch in (1, 3):
-        monkeypatch.setitem(BATCH_CHUNKS, "cpu", batch)
+        batch_width(batch)
         assert neuralzip.compress(data, 1, model=grouped_model) == wide
         d = NeuralZipDecompressor(model=grouped_model)
         assert b"".join(d.decompress(wide[i:i + 500]) for i in range(0, len(wide), 500)) == data and d.eof
 
 
-def test_threads_change_nothing_in_the_stream(monkeypatch, grouped_model):
+def test_threads_change_nothing_in_the_stream(batch_width, grouped_model):
     """Batches coded side by side come back in order: the same stream and the same content whatever the count,
     through the one-shot functions and the incremental objects fed in pieces (a span of noise makes the decoder
     decode a batch before the end)."""
     data = (_prose(8192, 1) + __import__("random").Random(5).randbytes(MAX_GROUP_BYTES) + _prose(12000, 2) +
             _loser() + _prose(8192, 3))
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
+    batch_width(2)
     one = neuralzip.compress(data, 1, model=grouped_model)
     assert neuralzip.compress(data, 1, model=grouped_model, threads=3) == one
     c = NeuralZipCompressor(1, model=grouped_model, threads=2)
@@ -384,20 +392,6 @@ def test_max_size_refuses_before_decoding(monkeypatch):
             NeuralZipDecompressor(max_size=bad)
 
 
-def test_needs_input_is_false_while_given_input_remains(monkeypatch):
-    """A caller that feeds everything at once and then drains with max_length must never be asked for more:
-    the second batch of frames is still in the decompressor's input."""
-    monkeypatch.setitem(BATCH_CHUNKS, "cpu", 2)
-    data = TEXT * 40                                      # 5 chunks of 4 KiB: three batches
-    blob = neuralzip.compress(data, 1)
-    d = NeuralZipDecompressor()
-    out = d.decompress(blob, max_length=1024)           # a batch's output is a multiple of this
-    while not d.eof:
-        assert not d.needs_input
-        out += d.decompress(b"", max_length=1024)
-    assert out == data
-
-
 def test_decompressor_byte_by_byte_with_unused_data():
     blob = neuralzip.compress(b"hello")
     d = NeuralZipDecompressor()
@@ -443,16 +437,22 @@ def test_method_enum_is_stable():
 
 
 def test_thread_count_gives_identical_streams():
-    """Compressed in a process with 1 thread and one with 2: the same bytes, each decoding the other."""
+    """Compressed in a process with 1 thread and one with 2: the same bytes, each decoding the other. threads=2
+    gives a batch alone both threads, so its products are told to split across two (with threads=1 the pipeline
+    pins them to one, whatever OMP_NUM_THREADS says); each process reports the count its batches ran with."""
     import subprocess
     import sys
-    code = ("import sys, neuralzip; data = sys.stdin.buffer.read(); "
-            "sys.stdout.buffer.write(neuralzip.compress(data, 1))")
+    code = ("import sys, torch, neuralzip; from neuralzip import api; real = api.encode_chunks; "
+            "api.encode_chunks = lambda *a: print(torch.get_num_threads(), file=sys.stderr) or real(*a); "
+            "data = sys.stdin.buffer.read(); "
+            "sys.stdout.buffer.write(neuralzip.compress(data, 1, threads=int(sys.argv[1])))")
     blobs = []
     for threads in ("1", "2"):
         env = dict(os.environ, OMP_NUM_THREADS=threads)
-        blobs.append(subprocess.run([sys.executable, "-c", code], input=TEXT * 4, env=env, capture_output=True,
-                                    check=True).stdout)
+        done = subprocess.run([sys.executable, "-c", code, threads], input=TEXT * 4, env=env, capture_output=True,
+                              check=True)
+        assert done.stderr.split() == [threads.encode()]
+        blobs.append(done.stdout)
     assert blobs[0] == blobs[1]
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
 

@@ -154,3 +154,71 @@ def test_golden_grouped_frequencies():
 
 
 GOLDEN_GROUPED = "9dab30c4bffbc303"
+
+
+class Reference:
+    """The match model of one chunk (match_group_bytes = 0) exactly as FORMAT.md's "Match model" states it, in plain
+    Python integers: an independent check of the arithmetic that test_golden_frequencies freezes. (Written from
+    FORMAT.md, it found the document's count of cells wrong: 20 length buckets, 160 cells, not 21 and 168.)"""
+
+    CELLS = 20 * 8
+
+    def __init__(self, table_bits: int, prior: list[int]):
+        assert len(prior) == 2 * self.CELLS
+        self.m, self.prior_hits, self.prior_misses = table_bits, prior[:self.CELLS], prior[self.CELLS:]
+        self.table = [0] * (1 << table_bits)
+        self.history, self.ctx, self.ptr, self.length = [], 0, 0, 0
+        self.hits, self.misses = [0] * self.CELLS, [0] * self.CELLS
+
+    def _cell(self, f_predicted: int, total: int) -> int:
+        n = self.length
+        bucket = n if n <= 15 else 16 + (n >= 24) + (n >= 32) + (n >= 48)
+        p = sum(64 * f_predicted >= total * threshold for threshold in (1, 4, 8, 16, 32, 48, 56))
+        return 8 * bucket + p
+
+    def frequencies(self, f: list[int]) -> list[int]:
+        """The network's frequencies f, adjusted before the next byte."""
+        if not self.length:
+            return list(f)
+        total, predicted = sum(f), self.history[self.ptr]
+        cell = self._cell(f[predicted], total)
+        h = 16 * self.hits[cell] + self.prior_hits[cell]
+        m = 16 * self.misses[cell] + self.prior_misses[cell]
+        boost = min(max((h * total - f[predicted] * (h + m)) // m, 0), total * 2 ** 10)
+        out = list(f)
+        out[predicted] += boost
+        self._pending_cell = cell
+        return out
+
+    def advance(self, x: int) -> None:
+        t = len(self.history)
+        if self.length:
+            hit = self.history[self.ptr] == x
+            (self.hits if hit else self.misses)[self._pending_cell] += 1
+            self.length, self.ptr = (min(self.length + 1, 64), self.ptr + 1) if hit else (0, self.ptr)
+        self.history.append(x)
+        self.ctx = ((self.ctx << 8) | x) & 0xFFFFFFFF
+        if t >= 3:
+            slot = ((self.ctx * 2654435761) & 0xFFFFFFFF) >> (32 - self.m)
+            key = (self.ctx & 0x7FFFFFFF) << 32
+            e = self.table[slot]
+            if self.length == 0 and e > 0 and e >> 32 == key >> 32:
+                self.ptr, self.length = e & 0xFFFFFFFF, 4
+            self.table[slot] = key | (t + 1)
+
+
+def test_the_match_model_is_formats_reference():
+    """lstm384-v2's frequencies are its network's (the same model with match_context 0) adjusted by Reference: the
+    golden digest of test_golden_frequencies, remade from FORMAT.md's text."""
+    model, network = _model("lstm384-v2"), _model("lstm384-v2", match_context=0)
+    rows = [TEXT, LINE.ljust(len(TEXT), b"\0")]          # as the golden trace models LINE's padding
+    net = _trace(network, rows, ends=False)
+    out, hits, misses = torch.zeros(net.shape, dtype=torch.int64), 0, 0
+    for b, row in enumerate(rows):
+        reference = Reference(model.config.match_table_bits, list(model.config.match_prior))
+        for t, byte in enumerate(row):
+            out[t, b] = torch.tensor(reference.frequencies(net[t, b].tolist()))
+            reference.advance(byte)
+        hits, misses = hits + sum(reference.hits), misses + sum(reference.misses)
+    assert hits > 20 and misses > 0                     # matches were found, kept and lost
+    assert hashlib.sha256(out.numpy().tobytes()).hexdigest()[:16] == GOLDEN

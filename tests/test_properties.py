@@ -57,14 +57,15 @@ def _outcome(blob: bytes):
 
 
 @pytest.mark.parametrize("bit", range(0, len(STREAM) * 8, 1 if SLOW else 7))
-def test_every_bit_flip_is_caught_or_harmless(bit):
+def test_bit_flips_every_7th_or_every_when_slow_are_caught_or_harmless(bit):
+    """Every 7th bit of the stream, every bit with NEURALZIP_SLOW_TESTS=1."""
     blob = bytearray(STREAM)
     blob[bit // 8] ^= 1 << (bit % 8)
     assert _outcome(bytes(blob)) in (None, SMALL)
 
 
 @pytest.mark.parametrize("cut", range(len(STREAM)))
-def test_every_truncation_raises_eoferror(cut):
+def test_truncation_at_every_position_raises_eoferror(cut):
     with pytest.raises(EOFError):
         neuralzip.decompress(STREAM[:cut])
 
@@ -88,14 +89,14 @@ def test_run_stream_is_one_run():
 
 
 @pytest.mark.parametrize("bit", range(0, len(RUN_STREAM) * 8, 3 if SLOW else 61))
-def test_bit_flips_in_a_run_are_caught_or_harmless(bit):
+def test_bit_flips_in_a_run_every_61st_or_3rd_when_slow_are_caught_or_harmless(bit):
     blob = bytearray(RUN_STREAM)
     blob[bit // 8] ^= 1 << (bit % 8)
     assert _outcome(bytes(blob)) in (None, RUN_TEXT)
 
 
 @pytest.mark.parametrize("cut", range(0, len(RUN_STREAM), 1 if SLOW else 9))
-def test_truncated_runs_raise_eoferror(cut):
+def test_truncated_runs_every_9th_or_every_cut_when_slow_raise_eoferror(cut):
     with pytest.raises(EOFError):
         neuralzip.decompress(RUN_STREAM[:cut])
 
