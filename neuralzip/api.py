@@ -14,6 +14,7 @@ from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_I
                      StreamHeader, crc32, parse_frame, parse_header)
 from .memory import BATCH_CHUNK_BYTES, WIDEST_CHUNKS
 from .pipeline import Pipeline, thread_count
+from .spans import SPAN_BYTES, Span
 
 # chunks coded together in one lockstep batch: wide batches amortise the per-step cost; on a GPU, as many as its
 # free memory holds, up to WIDEST_CHUNKS (batch_width)
@@ -60,6 +61,7 @@ class NeuralZipCompressor:
         self._stored: list[bytes] = []          # stored chunks waiting to be joined into one frame
         self._stored_size = 0
         self._stored_group = 0                  # the match group they are in: a stored frame stays inside one
+        self._span = Span(-1)                   # the coded chunks of the 4 MiB span being written
         self._started = self._finished = False
         self._frames = self._total = self._crc = 0
         self._batches = Pipeline(threads)
@@ -94,7 +96,7 @@ class NeuralZipCompressor:
             self._buffer.clear()
         while self._batches:
             out += self._frames_of(*self._batches.take())
-        out += self._end_stored()
+        out += self._span_frames() + self._end_stored()
         self._finished = True
         return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
 
@@ -124,23 +126,39 @@ class NeuralZipCompressor:
         return bytes(out)
 
     def _frames_of(self, batch, coded) -> bytes:
-        """A coded batch as frames (its stored chunks joined with those around it, across batches)."""
+        """A coded batch's chunks, kept by span: the frames of each span once it is whole (spans may cross
+        batches, so the floor does not depend on the batch)."""
         chunks, starts, base = batch
         out, index = bytearray(), 0
-        for method, payload, count in coded:
-            start, original = starts[index], b"".join(chunks[index:index + count])
+        for entry in coded:
+            offset = base + starts[index]
+            if offset // SPAN_BYTES != self._span.index:
+                out += self._span_frames()
+                self._span = Span(offset // SPAN_BYTES)
+            held = range(index, index + entry[2])
+            self._span.add([chunks[i] for i in held], entry, [base + starts[i] for i in held])
+            index += entry[2]
+        return bytes(out)
+
+    def _span_frames(self) -> bytes:
+        """The frames of the span being written, with its floor (neuralzip.spans), its stored chunks joined with
+        those around it."""
+        out, span, index = bytearray(), self._span, 0
+        for method, payload, count in span.floor(self._group_bytes):
+            start, original = span.offsets[index], b"".join(span.chunks[index:index + count])
             index += count
             if method != Method.STORED:
                 out += self._end_stored() + self._frame(method, original, payload)
                 continue
             # consecutive stored chunks share one frame (incompressible data then costs a frame header per
             # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
-            group = (base + start) // self._group_bytes if self._group_bytes else 0
+            group = start // self._group_bytes if self._group_bytes else 0
             if self._stored_size + len(original) > MAX_STORED_SIZE or group != self._stored_group:
                 out += self._end_stored()
             self._stored_group = group
             self._stored.append(original)
             self._stored_size += len(original)
+        self._span = Span(-1)
         return bytes(out)
 
     def _end_stored(self) -> bytes:
@@ -280,8 +298,10 @@ class NeuralZipDecompressor:
         """Refuse more chunks of neural frames and runs (and more frames) in one span than any writer makes (it
         cuts at least 4 KiB per chunk): a span may have to be held and decoded at once. No run crosses a span."""
         chunks = -(-frame.size // self._header.chunk_size) if frame.method == Method.NEURAL_RUN else 1
-        if chunks > 1 and offset // MAX_GROUP_BYTES != (offset + frame.size - 1) // MAX_GROUP_BYTES:
-            raise NeuralZipError(f"damaged stream: a neural run crosses a multiple of {MAX_GROUP_BYTES} bytes")
+        crosses = offset // MAX_GROUP_BYTES != (offset + frame.size - 1) // MAX_GROUP_BYTES
+        if crosses and (chunks > 1 or frame.method == Method.LZMA):
+            kind = "an LZMA frame" if frame.method == Method.LZMA else "a neural run"
+            raise NeuralZipError(f"damaged stream: {kind} crosses a multiple of {MAX_GROUP_BYTES} bytes")
         span, count = self._span
         self._span = (offset // MAX_GROUP_BYTES, count + chunks if offset // MAX_GROUP_BYTES == span else chunks)
         if self._span[1] > MAX_GROUP_FRAMES:

@@ -656,12 +656,12 @@ class _ListRow:
         frames = "/".join(str(self.frames[m]) for m in _FRAME_KINDS)
         return (f"{self.compressed:>12} {self.original:>12} {ratio:>7} "
                 f"{_bits_per_byte(self.compressed, self.original):>9} {self.streams:>7} "
-                f"{self.model:<16} {self.chunk:>6} {frames:>22}  {self.name}")
+                f"{self.model:<16} {self.chunk:>6} {frames:>27}  {self.name}")
 
 
-_FRAME_KINDS = ("stored", "zstd", "neural", "neural_run")
+_FRAME_KINDS = ("stored", "zstd", "neural", "neural_run", "lzma")
 _LIST_HEADER = (f"{'compressed':>12} {'original':>12} {'ratio':>7} {'bits/byte':>9} {'streams':>7} "
-                f"{'model':<16} {'chunk':>6} {'stored/zstd/neural/run':>22}  name")
+                f"{'model':<16} {'chunk':>6} {'stored/zstd/neural/run/lzma':>27}  name")
 
 
 def _list_totals(rows: list[_ListRow]) -> None:

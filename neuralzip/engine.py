@@ -24,6 +24,7 @@ from .format import MAX_GROUP_FRAMES, Method, frame_header_size
 from .model import LSTMModel
 from .pipeline import share_threads
 from .predictor import Predictor, chunk_groups
+from .spans import lzma_decompress
 
 ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
@@ -186,6 +187,8 @@ def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], off
                 out[i] = zd.decompress(payload, max_output_size=size)
             except zstandard.ZstdError as e:
                 raise NeuralZipError(f"damaged stream: zstd frame does not decompress ({e})") from None
+        elif method == Method.LZMA:
+            out[i] = lzma_decompress(payload, size)
     neural = [i for i, (m, _, _) in enumerate(frames) if m in (Method.NEURAL, Method.NEURAL_RUN)]
     if not neural:
         return out
@@ -229,8 +232,8 @@ class _Row(NamedTuple):
 
 
 def _known_members(frames, contents, offsets, chunk_size, group_bytes, groups) -> list[_Row]:
-    """The members of groups that went out zstd or stored, as rows of known bytes: each such frame cut at the chunk
-    boundaries (a stored frame may join several chunks; a writer never lets one cross into another group, and a
+    """The members of groups that went out zstd, LZMA or stored, as rows of known bytes: each such frame cut at the
+    chunk boundaries (a stored frame may join several chunks; a writer never lets one cross into another group, and a
     piece that does is no member), less the near-random pieces, as a writer cut them."""
     rows, count = [], {}
     for i, (method, _, size) in enumerate(frames):

@@ -39,6 +39,7 @@ class Method(IntEnum):
     ZSTD = 1
     NEURAL = 2
     NEURAL_RUN = 3          # consecutive chunks of one match group, range-coded together
+    LZMA = 4                # a raw LZMA2 stream of consecutive chunks: what a whole 4 MiB span compresses to best
     END = 0xFF
 
 
@@ -196,7 +197,7 @@ def parse_frame(buf, pos: int, header: StreamHeader) -> tuple[Frame | EndFrame, 
             return None
         (_, total, frames, crc), end = parsed
         return EndFrame(total, frames, crc), end
-    if buf[pos] not in (Method.STORED, Method.ZSTD, Method.NEURAL, Method.NEURAL_RUN):
+    if buf[pos] not in (Method.STORED, Method.ZSTD, Method.NEURAL, Method.NEURAL_RUN, Method.LZMA):
         raise NeuralZipError(f"damaged stream: unknown frame method {buf[pos]} (or one from a newer neuralzip: "
                              "upgrade neuralzip to read it)")
     parsed = _parse_fields(buf, pos, header.version, _FRAME_V1)
@@ -205,6 +206,7 @@ def parse_frame(buf, pos: int, header: StreamHeader) -> tuple[Frame | EndFrame, 
     (method, size, payload_size, crc), end = parsed
     limit = {Method.STORED: max(header.chunk_size, MAX_STORED_SIZE),       # stored frames may join chunks
              Method.NEURAL_RUN: min(MAX_GROUP_BYTES, header.chunk_size * MAX_GROUP_FRAMES),
+             Method.LZMA: MAX_GROUP_BYTES,
              }.get(method, header.chunk_size)
     if not 0 < size <= limit:
         raise NeuralZipError(f"damaged stream: frame size {size} outside 1..{limit}")

@@ -433,7 +433,7 @@ def test_describe_reads_a_file_without_keeping_payloads(monkeypatch):
 
 
 def test_method_enum_is_stable():
-    assert [m.value for m in Method] == [0, 1, 2, 3, 255]
+    assert [m.value for m in Method] == [0, 1, 2, 3, 4, 255]
 
 
 def test_thread_count_gives_identical_streams():
