@@ -62,6 +62,10 @@ class NeuralZipCompressor:
         self._stored_size = 0
         self._stored_group = 0                  # the match group they are in: a stored frame stays inside one
         self._span = Span(-1)                   # the coded chunks of the 4 MiB span being written
+        # with groups of a whole span, every batch holds whole spans on any device, and its worker applies the span
+        # floor; otherwise a span may cross batches, and the floor is applied here once it is whole: either way
+        # each span gets it once, so the stream does not depend on the batch
+        self._floor_in_batch = self._group_bytes == SPAN_BYTES
         self._started = self._finished = False
         self._frames = self._total = self._crc = 0
         self._batches = Pipeline(threads)
@@ -119,15 +123,14 @@ class NeuralZipCompressor:
         chunks = [data[i:i + self._chunk_size] for i in starts]
         base, self._offset = self._offset, self._offset + len(data)
         self._batches.submit((chunks, starts, base), encode_chunks, zoo.ModelOnDevice(self._model, self._device),
-                             chunks, [base + i for i in starts])
+                             chunks, [base + i for i in starts], self._group_bytes if self._floor_in_batch else None)
         out = bytearray()
         while self._batches.should_take():
             out += self._frames_of(*self._batches.take())
         return bytes(out)
 
     def _frames_of(self, batch, coded) -> bytes:
-        """A coded batch's chunks, kept by span: the frames of each span once it is whole (spans may cross
-        batches, so the floor does not depend on the batch)."""
+        """A coded batch's chunks, kept by span: the frames of each span once it is whole."""
         chunks, starts, base = batch
         out, index = bytearray(), 0
         for entry in coded:
@@ -144,7 +147,7 @@ class NeuralZipCompressor:
         """The frames of the span being written, with its floor (neuralzip.spans), its stored chunks joined with
         those around it."""
         out, span, index = bytearray(), self._span, 0
-        for method, payload, count in span.floor(self._group_bytes):
+        for method, payload, count in span.coded if self._floor_in_batch else span.floor(self._group_bytes):
             start, original = span.offsets[index], b"".join(span.chunks[index:index + count])
             index += count
             if method != Method.STORED:

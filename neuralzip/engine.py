@@ -24,7 +24,7 @@ from .format import MAX_GROUP_FRAMES, Method, frame_header_size
 from .model import LSTMModel
 from .pipeline import share_threads
 from .predictor import Predictor, chunk_groups
-from .spans import lzma_decompress
+from .spans import floor, lzma_decompress
 
 ZSTD_LEVEL = 19
 ZSTD_FAST_LEVEL = 3   # for chunks of near-random bytes, where level 19 costs 50 times the time to find nothing
@@ -126,12 +126,14 @@ def looks_random(chunk: bytes) -> bool:
     return int(counts @ counts) * NOISE_COLLISIONS < len(chunk) ** 2
 
 
-def encode_chunks(model_for_neural, chunks: list[bytes], offsets: list[int]) -> list[tuple[Method, bytes, int]]:
+def encode_chunks(model_for_neural, chunks: list[bytes], offsets: list[int],
+                  floor_groups: int | None = None) -> list[tuple[Method, bytes, int]]:
     """The chunks as frames (method, payload, how many chunks it holds), in order: each chunk by whichever of
     neural, zstd and stored is smallest, except that a group whose chunks follow one another goes out as one
     neural run when that is smaller than its chunks' frames. offsets: where each chunk begins in the stream's
     content, which fixes its group (see neuralzip.predictor); whole groups only. model_for_neural() gives the
-    model, called only when some chunk is not near-random."""
+    model, called only when some chunk is not near-random. With floor_groups (the model's group bytes), the
+    chunks are whole spans, and each goes through the span floor here (neuralzip.spans), in the batch's worker."""
     noise = [looks_random(c) for c in chunks]
     modelled = [i for i, r in enumerate(noise) if not r]
     encoded = Encoded([], [])
@@ -166,7 +168,7 @@ def encode_chunks(model_for_neural, chunks: list[bytes], offsets: list[int]) -> 
         else:
             result.append(single[i])
             i += 1
-    return result
+    return result if floor_groups is None else floor(chunks, result, offsets, floor_groups)
 
 
 def decode_chunks(model_for_neural, frames: list[tuple[Method, bytes, int]], offsets: list[int],
