@@ -198,3 +198,15 @@ def test_a_failing_device_check_says_so(capsys, monkeypatch):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("FAIL x: differ") and out[1].startswith("FAIL y: ZeroDivisionError")
     assert out[2].startswith("SKIP z: no GPU") and checks.failed == 2 and checks.passed == 0
+
+
+def test_ratio_prints_bits_per_byte_and_frames_per_file(tmp_path, capsys):
+    from benchmarks import ratio
+    text, table = tmp_path / "text.txt", tmp_path / "table.csv"
+    text.write_bytes(b"It is a truth universally acknowledged, that a single man in possession of a good fortune.\n")
+    table.write_bytes(b"".join(b"%d,row,%d\n" % (i, i % 7) for i in range(3000)))
+    ratio.main(["1", str(text), str(table)])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["text.txt", "table.csv"]
+    assert all(line.split("\t")[2].startswith("xz-9e ") and line.split("\t")[3].startswith("-1 ") for line in lines)
+    assert "'lzma': 1" in lines[1]          # a table of records: one LZMA frame for its span
