@@ -94,10 +94,10 @@ def count_batches(monkeypatch):
     seen = {"encode": [], "decode": [], "threads": []}
     real_encode, real_decode = api.encode_chunks, api.decode_chunks
 
-    def encode(model, chunks, offsets):
+    def encode(model, chunks, offsets, *floor):
         seen["encode"].append(len(chunks))
         seen["threads"].append(threading.current_thread().name)
-        return real_encode(model, chunks, offsets)
+        return real_encode(model, chunks, offsets, *floor)
 
     def decode(model_for_neural, frames, offsets, chunk_size):
         seen["decode"].append(len(frames))

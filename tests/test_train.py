@@ -154,7 +154,7 @@ def test_nzip_train_makes_a_model_that_streams_name(log_files, tmp_path, capsys,
     data = log_files[0].read_bytes()[:3000]
     assert neuralzip.describe(neuralzip.compress(data, model=base))[0].frames["zstd"] == 1
     # without the span floor, which sends these 3,000 bytes as one LZMA frame: this test is of the network
-    monkeypatch.setattr(neuralzip.spans.Span, "floor", lambda span, group_bytes: span.coded)
+    monkeypatch.setattr(neuralzip.engine, "floor", lambda chunks, coded, offsets, group_bytes: coded)
     blob = neuralzip.compress(data, model=model)
     info = neuralzip.describe(blob)[0]
     assert info.model_name == "mine" and info.frames["neural"] == 1
