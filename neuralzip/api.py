@@ -394,10 +394,15 @@ def decompress(data, *, model: str | os.PathLike | None = None, device: str | No
                threads: int = 1) -> bytes:
     """Decompress one or more concatenated neuralzip streams into the concatenation of their contents (threads as
     for compress)."""
-    data = bytes(_as_bytes(data))
+    return decompress_streams(bytes(_as_bytes(data)),
+                              lambda: NeuralZipDecompressor(model=model, device=device, threads=threads))
+
+
+def decompress_streams(data: bytes, decompressor) -> bytes:
+    """The concatenated contents of the streams in data, each decoded by a new decompressor()."""
     results = []
     while True:
-        d = NeuralZipDecompressor(model=model, device=device, threads=threads)
+        d = decompressor()
         results.append(d.decompress(data))
         if not d.eof:
             raise EOFError("compressed data ended before the end-of-stream marker was reached")

@@ -45,7 +45,7 @@ import torch
 
 from . import zoo
 from .api import BATCH_CHUNKS, NeuralZipCompressor, NeuralZipDecompressor, compress as _compress_local, \
-    decompress as _decompress_local
+    decompress as _decompress_local, decompress_streams
 
 IN_FLIGHT_PER_WORKER = 2     # one batch running on each actor, one waiting behind it
 RETRIES = 3                  # restarts of a dead actor, and runs of a batch whose actor died
@@ -223,15 +223,7 @@ def compress(data, level: int | None = None, *, model: str | os.PathLike | None 
 
 def decompress(data, *, model: str | os.PathLike | None = None, workers: Workers) -> bytes:
     """neuralzip.decompress(data, model=model), its batches decoded by the workers."""
-    data, results = bytes(data), []
-    while True:
-        d = RayDecompressor(model=model, workers=workers)
-        results.append(d.decompress(data))
-        if not d.eof:
-            raise EOFError("compressed data ended before the end-of-stream marker was reached")
-        data = d.unused_data
-        if not data:
-            return b"".join(results)
+    return decompress_streams(bytes(data), lambda: RayDecompressor(model=model, workers=workers))
 
 
 class _FileCoder:
