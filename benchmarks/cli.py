@@ -71,9 +71,9 @@ def choose_codecs(args, device: str) -> tuple[dict[str, peers.Codec], dict[str, 
 
 def resolve_device(requested: str) -> str:
     """'cpu' or 'cuda', the way neuralzip resolves it; asking for CUDA where there is none is a usage error."""
-    from neuralzip import zoo
+    from neuralzip import backend
     try:
-        return zoo.resolve_device(requested).type
+        return backend.choose(requested).type
     except ValueError as e:
         raise SystemExit(str(e))
 

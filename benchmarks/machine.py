@@ -78,21 +78,21 @@ def int8_kernels(device: str) -> list[str]:
     batch, with why torch._int_mm was not taken (neuralzip.intops.kernel_report): a figure measured with a slow
     fallback says so."""
     try:
-        import torch
-        from neuralzip import api, intops, zoo
+        import numpy as np
+        from neuralzip import api, backend, intops, zoo
     except ImportError:
         return []
     try:
-        dev = zoo.resolve_device(device)
+        where = backend.choose(device)
     except ValueError:
         return []
     model = zoo.load(zoo.LEVELS[zoo.DEFAULT_LEVEL].model)
-    width = api.BATCH_CHUNKS.get(dev.type, api.BATCH_CHUNKS["cpu"])
+    width = api.BATCH_CHUNKS.get(where.type, api.BATCH_CHUNKS["cpu"])
     for name in ("w_hh", "w_out"):
-        b = model.tensors[name].to(dev)
-        matrix = intops.Int8Matrix(b)
+        b = model.tensors[name]
+        matrix = intops.Int8Matrix(where.array(b) if not where.loops else b)
         for rows in (1, width):
-            matrix(torch.zeros(rows, b.shape[0], dtype=torch.int8, device=dev))
+            matrix(where.array(np.zeros((rows, b.shape[0]), np.int8)))
     return intops.kernel_report()
 
 

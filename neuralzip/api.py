@@ -7,7 +7,7 @@ import io
 import os
 from dataclasses import dataclass, field
 
-from . import memory, zoo
+from . import backend, memory, zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
@@ -50,7 +50,7 @@ class NeuralZipCompressor:
         lv = zoo.level(level)
         self._model = zoo.load(model if model is not None else lv.model)
         self._chunk_size = lv.chunk_size
-        self._device = zoo.resolve_device(device)
+        self._device = backend.choose(device)
         self._group_bytes = self._model.config.match_group_bytes
         if self._group_bytes and -(-self._group_bytes // self._chunk_size) > MAX_GROUP_FRAMES:
             raise ValueError(f"model {self._model.name!r} groups {self._group_bytes} bytes, more than "
@@ -197,7 +197,7 @@ class NeuralZipDecompressor:
             raise ValueError(f"max_size must not be negative, not {max_size}")
         self._max_size = max_size
         self._model_hint = zoo.load(model) if model is not None else None
-        self._device = zoo.resolve_device(device)
+        self._device = backend.choose(device)
         self._batch = BATCH_CHUNKS[self._device.type]     # on a GPU, narrowed once the model is known
         self._input = _ByteQueue()
         self._output = _ByteQueue()

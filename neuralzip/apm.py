@@ -26,11 +26,12 @@ neuralzip.fused.apm, the same integers); the stretch and squash tables are PAQ's
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from . import fused
-from .counts import next_word, zero_table
+from . import backend
+from .backend import Backend
+from .counts import next_word
 from .fused import apm as _loops
+from .tensorlib import torch
 
 PROB_BITS = 12                   # node probabilities in, 1 ... 4095
 POINTS = 33                      # per row: stretch -2048, -1920, ..., 2048 (in 256ths of a nat)
@@ -86,12 +87,13 @@ class AdaptiveProbabilityMaps:
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, table_bits: int, limit: int,
-                 share: int, start_token: int, device: torch.device, word: bool = False, mass: int = 0):
-        long = dict(dtype=torch.int64, device=device)
+                 share: int, start_token: int, where: Backend, word: bool = False, mass: int = 0):
+        where = backend.choose(where)          # a device names its backend
+        long = np.int64
         self.orders, self.limit, self.share, self.mass = tuple(orders) + ("word",) * word, limit, share, mass
-        self.lengths = torch.tensor(lengths, **long)                                          # (B,)
+        self.lengths = np.array(lengths, long)                                                # (B,)
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
-        group = torch.tensor([label[g] for g in groups], **long)
+        group = np.array([label[g] for g in groups], long)
         # per group, per map, its rows: 256 x 255 for order 1, 2**table_bits for the others (hashed)
         sizes = [256 * 255 if k == 1 else 1 << table_bits for k in self.orders]
         self.table_bits = table_bits
@@ -100,34 +102,37 @@ class AdaptiveProbabilityMaps:
         self.group_base = group * rows                                                        # (B,)
         # each point as its difference from its starting probability (so a new table is all zeros), and its
         # hits in 128ths
-        self.points = zero_table(len(label) * rows * POINTS, torch.int32, device)
-        self.hits = zero_table(len(label) * rows * POINTS, torch.int32, device)
-        self.initial = torch.tensor(INITIAL_POINTS, **long)
-        self.stretch = torch.tensor(STRETCH_TABLE, **long) + 2048                             # p -> position
+        self.points = where.zeros(len(label) * rows * POINTS, np.int32)
+        self.hits = where.zeros(len(label) * rows * POINTS, np.int32)
+        self.initial = np.array(INITIAL_POINTS, long)
+        self.stretch = np.array(STRETCH_TABLE, long) + 2048                                   # p -> position
         # the identity map at each position: what the starting points interpolate to
-        position = torch.arange(4096, **long)
+        position = np.arange(4096, dtype=long)
         lo, w = position >> 7, position & 127
         self.start_map = (self.initial[lo] * (128 - w) + self.initial[lo + 1] * w) >> 7
-        self.history = torch.full((len(groups),), start_token * 0x01010101, **long)          # last 4 bytes
-        self.word = torch.zeros(len(groups), **long)                                          # as the counts'
-        self.nodes = torch.arange(255, **long)
-        depth = torch.arange(8, **long)
+        self.history = np.full(len(groups), start_token * 0x01010101, long)                  # last 4 bytes
+        self.word = np.zeros(len(groups), long)                                               # as the counts'
+        self.nodes = np.arange(255, dtype=long)
+        depth = np.arange(8, dtype=long)
         self.path_base = (1 << depth) - 1                                                     # (8,)
         self.path_shift = 8 - depth                                                           # (8,)
         self.bit_shift = 7 - depth
-        self.fused = fused.enabled(device)
-        if self.fused:                  # the same arithmetic as loops (neuralzip.fused.apm), on numpy views
-            B, A = len(groups), len(self.orders)
-            kinds = np.array([0 if k == "word" else k for k in self.orders], dtype=np.int64)   # 0: the word
-            self._position = np.zeros((B, 255), dtype=np.int64)     # each node's stretch + 2048, from mix()
-            state = (self.history.numpy(), self.word.numpy(), self.group_base.numpy(), kinds,
-                     np.array(self.order_base, dtype=np.int64), 32 - table_bits, self.points.numpy())
-            self._mix_args = state + (self.stretch.numpy(), self.start_map.numpy(), share, mass, self._position)
-            writes = B * A * 8 * 2                                  # a step's at most
-            self._update_args = (self.lengths.numpy(),) + state + (
-                self.hits.numpy(), self.initial.numpy(), self._position, limit,
-                np.full((1 << (2 * writes).bit_length(), 2), -1, dtype=np.int64),     # a hash table of cells
-                np.zeros((writes, 6), dtype=np.int64))
+        self.fused = where.loops
+        if not self.fused:
+            where.adopt(self)
+            return
+        # the same arithmetic as loops (neuralzip.fused.apm), in place on these arrays
+        B, A = len(groups), len(self.orders)
+        kinds = np.array([0 if k == "word" else k for k in self.orders], dtype=np.int64)   # 0: the word
+        self._position = np.zeros((B, 255), dtype=np.int64)     # each node's stretch + 2048, from mix()
+        state = (self.history, self.word, self.group_base, kinds, np.array(self.order_base, dtype=np.int64),
+                 32 - table_bits, self.points)
+        self._mix_args = state + (self.stretch, self.start_map, share, mass, self._position)
+        writes = B * A * 8 * 2                                  # a step's at most
+        self._update_args = (self.lengths,) + state + (
+            self.hits, self.initial, self._position, limit,
+            np.full((1 << (2 * writes).bit_length(), 2), -1, dtype=np.int64),     # a hash table of cells
+            np.zeros((writes, 6), dtype=np.int64))
 
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
         """(B, V) integer frequencies -> (B, V) int64 frequencies rebuilt from the maps' node probabilities."""
@@ -136,8 +141,8 @@ class AdaptiveProbabilityMaps:
             if freqs.shape != (B, 256):     # the loops read 256 a stream, unchecked
                 raise ValueError(f"the maps need (B, 256) frequencies, not {tuple(freqs.shape)}")
             out = np.empty((B, 256), dtype=np.int64)
-            _loops.mix(np.ascontiguousarray(freqs.numpy(), dtype=np.int64), *self._mix_args, out)
-            return torch.from_numpy(out)
+            _loops.mix(np.ascontiguousarray(freqs, dtype=np.int64), *self._mix_args, out)
+            return out
         level, pairs = freqs.long(), []
         for d in range(7, -1, -1):                      # node sums, the deepest first: (B, 2**d, 2) each
             level = level.view(B, 1 << d, 2)
@@ -174,7 +179,7 @@ class AdaptiveProbabilityMaps:
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Move the points of the byte at position t of each stream (symbols (B,) int64); follows mix()."""
         if self.fused:
-            _loops.update(t, np.ascontiguousarray(symbols.numpy(), dtype=np.int64), *self._update_args)
+            _loops.update(t, np.ascontiguousarray(symbols, dtype=np.int64), *self._update_args)
             return
         at, w = self._seen
         live = (self.lengths > t)[:, None, None]                                             # (B, 1, 1)

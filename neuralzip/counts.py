@@ -37,11 +37,12 @@ never on their order or the batch, so every machine and batch computes the same 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from . import fused
+from . import backend
+from .backend import Backend
 from .fused import counts as fused_counts
 from .intops import first_least, first_true
+from .tensorlib import torch
 
 Q_BITS = 22
 RECIPROCAL_BITS = 27             # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
@@ -58,21 +59,13 @@ _WORD_SALT = _ORDER_SALT ^ 0xFF    # the word context's, distinct from every ord
 WAYS = 4                         # rows a context may sit in
 
 
-def zero_table(shape, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """A zero table (the counts', and the maps' of neuralzip.apm). On the CPU it comes from calloc, whose pages cost
-    nothing until touched: a small input touches few of a 128 MiB table's, and torch.zeros would clear them all
-    (150 ms a call)."""
-    if device.type != "cpu":
-        return torch.zeros(shape, dtype=dtype, device=device)
-    return torch.from_numpy(np.zeros(shape, dtype=torch.empty(0, dtype=dtype).numpy().dtype))
-
-
-def _aligned_zeros(table: torch.Tensor) -> torch.Tensor:
-    """A zero CPU table of table's shape and dtype starting on a 64-byte boundary (as cheap as zero_table's)."""
-    size = table.numel() * table.element_size()
+def _aligned_zeros(shape, dtype) -> np.ndarray:
+    """A zero host table starting on a 64-byte boundary (calloc's start 16 bytes past a page), so that a row of
+    counts and a bucket of tags and totals lie on whole cache lines: a row read is 4 lines from memory, not 5."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     raw = np.zeros(size + 64, np.uint8)
     start = -raw.ctypes.data % 64
-    return torch.from_numpy(raw[start:start + size].view(table.numpy().dtype).reshape(tuple(table.shape)))
+    return raw[start:start + size].view(dtype).reshape(shape)
 
 
 class ContextCounts:
@@ -82,69 +75,66 @@ class ContextCounts:
     never enters a table); orders: context lengths in bytes, ascending; betas: one or more sets of, per order, the
     prior's weight in half observations per distinct byte seen and its base (a_k, b_k), flat; table_bits:
     2**table_bits rows per group, for all orders together; start_token: the byte every stream is read as
-    following.
+    following; where: the backend (neuralzip.backend).
 
-    On the CPU (neuralzip.fused.enabled), mix() and update() run as compiled loops (neuralzip.fused.counts) on the
-    same tables, in the same integers; the tensor code below is the path on CUDA, and their reference.
+    In the loops' form mix() and update() run as compiled loops (neuralzip.fused.counts) on the same tables, in
+    the same integers; the tensor code below is the path on CUDA, and their reference.
     """
 
     def __init__(self, groups: list[int], lengths: list[int], orders: tuple, betas: tuple, table_bits: int,
-                 start_token: int, device: torch.device, word: bool = False):
-        long = dict(dtype=torch.int64, device=device)
+                 start_token: int, where: Backend, word: bool = False):
+        where = backend.choose(where)          # a device names its backend
         batch = len(groups)
         self.table_bits = table_bits
-        self.lengths = torch.tensor(lengths, **long)
+        self.lengths = np.array(lengths, np.int64)
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
-        self.group = torch.tensor([label[g] for g in groups], **long)                          # (B,)
+        self.group = np.array([label[g] for g in groups], np.int64)                           # (B,)
         self.base = self.group[:, None] << table_bits                                         # (B, 1)
         rows = len(label) << table_bits
-        self.counts = zero_table((rows + 2, 256), torch.uint8, device)                         # (R + 2, 256)
+        zeros = _aligned_zeros if where.loops else where.zeros
+        self.counts = zeros((rows + 2, 256), np.uint8)                                        # (R + 2, 256)
         # 0: empty; row R: finished streams write there, R+1: none
-        self.tags = zero_table(rows + 2, torch.int64, device)
-        self.totals = zero_table(rows + 2, torch.int64, device)     # each row's sum of counts
-        self.kinds = zero_table(rows + 2, torch.int64, device)      # and how many of them are not 0
+        self.tags = zeros(rows + 2, np.int64)
+        self.totals = zeros(rows + 2, np.int64)       # each row's sum of counts
+        self.kinds = zeros(rows + 2, np.int64)        # and how many of them are not 0
         self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
-        self._ways = torch.arange(WAYS, **long)
-        self.betas = torch.tensor(betas, **long).view(-1, len(orders) + word, 2)               # (J, K, 2)
-        self.cost = torch.zeros(len(label), len(self.betas), **long)    # (G, J) running code length per set
-        self.log2_table = torch.tensor(LOG2_TABLE, **long)
-        self.powers = 1 << torch.arange(1, 31, **long)                  # (30,) to find a value's top bit
+        self._ways = np.arange(WAYS, dtype=np.int64)
+        self.betas = np.array(betas, np.int64).reshape(-1, len(orders) + word, 2)               # (J, K, 2)
+        self.cost = np.zeros((len(label), len(self.betas)), np.int64)  # (G, J) running code length per set
+        self.log2_table = np.array(LOG2_TABLE, np.int64)
+        self.powers = 1 << np.arange(1, 31, dtype=np.int64)            # (30,) to find a value's top bit
         # per order, per 4-byte word of the context (newest first): the mask of the bytes that order reads
         words = max(-(-orders[-1] // 4), 1 + word)
-        self.masks = torch.tensor([[(1 << 8 * min(max(k - 4 * w, 0), 4)) - 1 for w in range(words)]
-                                   for k in orders], **long)                                  # (K, W)
-        self.salts = torch.tensor([_WORD_SALT] * word + [_ORDER_SALT ^ k for k in orders], **long)   # (K,)
-        self.words = torch.zeros(batch, words, **long)                                        # (B, W)
+        self.masks = np.array([[(1 << 8 * min(max(k - 4 * w, 0), 4)) - 1 for w in range(words)]
+                               for k in orders], np.int64)                                    # (K, W)
+        self.salts = np.array([_WORD_SALT] * word + [_ORDER_SALT ^ k for k in orders], np.int64)   # (K,)
+        self.words = np.zeros((batch, words), np.int64)                                       # (B, W)
         self.words[:, 0] = start_token
         # the word context's words: hashes of the word being read (0 between words), of the word before it, 0...
-        self.word = torch.zeros(batch, words, **long) if word else None                       # (B, W)
-        self.fused = fused.enabled(device)
+        self.word = np.zeros((batch, words), np.int64) if word else None                      # (B, W)
+        self.backend, self.fused = where, where.loops
         if self.fused:
             self._fused_init()
         else:
+            where.adopt(self)
             self._locate()
 
     def _fused_init(self) -> None:
-        """The numpy views and work space of the loops (neuralzip.fused.counts). Every table and every attribute
-        the tensor code keeps stays a tensor, sharing memory with the arrays the loops change in place."""
-        # the tables again, each row of counts and each bucket of tags and totals on whole cache lines (calloc's
-        # are 16 bytes past a page): a row read is 4 lines from memory, not 5
-        self.counts, self.tags, self.totals, self.kinds = map(_aligned_zeros, (self.counts, self.tags, self.totals,
-                                                                             self.kinds))
+        """The work space of the loops (neuralzip.fused.counts), which change the tables in place."""
         batch, contexts = self.words.shape[0], self.salts.shape[0]
         shape = (batch, contexts)
-        self.rows, self.tag = torch.zeros(shape, dtype=torch.int64), torch.zeros(shape, dtype=torch.int64)
-        self.found = torch.zeros(shape, dtype=torch.bool)
+        self.rows, self.tag = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        self.found = np.zeros(shape, np.bool_)
         n = batch * contexts
         self._np = dict(
-            lengths=self.lengths.numpy(), group=self.group.numpy(), rows=self.rows.numpy(), tag=self.tag.numpy(),
-            found=self.found.numpy(), counts=self.counts.numpy(), tags=self.tags.numpy(),
-            totals=self.totals.numpy(), kinds=self.kinds.numpy(), betas=self.betas.numpy(), cost=self.cost.numpy(),
-            betas_a=np.ascontiguousarray(self.betas[:, :, 0].T.numpy()),               # (K, J)
-            betas_b=np.ascontiguousarray(self.betas[:, :, 1].T.numpy()),
-            log2_table=self.log2_table.numpy(), words=self.words.numpy(),
-            word=(self.word if self.word is not None else self.words).numpy(),
-            masks=self.masks.numpy(), salts=self.salts.numpy(),
+            lengths=self.lengths, group=self.group, rows=self.rows, tag=self.tag,
+            found=self.found, counts=self.counts, tags=self.tags,
+            totals=self.totals, kinds=self.kinds, betas=self.betas, cost=self.cost,
+            betas_a=np.ascontiguousarray(self.betas[:, :, 0].T),               # (K, J)
+            betas_b=np.ascontiguousarray(self.betas[:, :, 1].T),
+            log2_table=self.log2_table, words=self.words,
+            word=self.word if self.word is not None else self.words,
+            masks=self.masks, salts=self.salts,
             chosen=np.zeros(self.cost.shape[0], np.int64), sums=np.zeros(batch, np.int64),
             none=np.zeros((1, 1), np.int64),
             places=np.zeros(1 << (2 * n - 1).bit_length(), np.int32), place=np.zeros(n, np.int64),
@@ -152,7 +142,7 @@ class ContextCounts:
             head=np.zeros(n, np.int64), kept=np.zeros(n, np.int64), claim=np.zeros(n, np.int64),
             add=np.zeros(256, np.int64), cells=np.zeros(256, np.int64))
         self._freqs = None
-        betas = self.betas.numpy()       # betas whose divisors the loops may divide in floating point
+        betas = self.betas       # betas whose divisors the loops may divide in floating point
         self._fast = bool(betas.min() >= 0 and betas[:, :, 1].min() >= 1 and betas.max() < 1 << 31)
         a = self._np
         fused_counts.locate(a["words"], a["word"], int(self.word is not None), a["masks"], a["salts"], a["group"],
@@ -185,8 +175,12 @@ class ContextCounts:
     def lookup(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Each stream's current context, per order: its counts (B, K, V) uint8, their sum n (B, K, 1) and how many
         are not 0, u (B, K, 1); all 0 where the context was not found."""
-        rows = torch.where(self.found, self.rows, self.empty).view(-1)                        # (B K,)
         shape = self.rows.shape
+        if self.fused:
+            rows = np.where(self.found, self.rows, self.empty).reshape(-1)
+            return (self.counts[rows].reshape(*shape, -1), self.totals[rows].reshape(*shape, 1),
+                    self.kinds[rows].reshape(*shape, 1))
+        rows = torch.where(self.found, self.rows, self.empty).view(-1)                        # (B K,)
         return (self.counts.index_select(0, rows).view(*shape, -1),
                 self.totals.index_select(0, rows).view(*shape, 1), self.kinds.index_select(0, rows).view(*shape, 1))
 
@@ -196,12 +190,12 @@ class ContextCounts:
         floor(2**RECIPROCAL_BITS / divisor), which scales the whole row alike: the coder normalises by the sum."""
         if self.fused:
             a = self._np
-            f = np.ascontiguousarray(freqs.numpy(), np.int64)
+            f = np.ascontiguousarray(freqs, np.int64)
             out = np.empty(f.shape, np.int64)
             fused_counts.mix(f, a["cost"], a["group"], a["betas"], a["rows"], a["found"], self.empty, a["counts"],
                              a["totals"], a["kinds"], self._fast, a["chosen"], a["sums"], out)
             self._freqs = f          # update() scores the byte from these (unchanged until then, as Predictor has it)
-            return torch.from_numpy(out)
+            return out
         f = freqs.long()
         q = (f << Q_BITS) // f.sum(1, keepdim=True)                                           # (B, V), sum ~ Q
         c, n, u = self.lookup()
@@ -241,7 +235,7 @@ class ContextCounts:
             if len(self.betas) > 1 and self._freqs is None:
                 raise RuntimeError("with several sets of betas, update() follows mix()")
             fused_counts.update(
-                t, np.ascontiguousarray(symbols.numpy(), np.int64), a["lengths"], a["group"], a["rows"], a["tag"],
+                t, np.ascontiguousarray(symbols, np.int64), a["lengths"], a["group"], a["rows"], a["tag"],
                 a["found"], self.discard, self.empty, a["counts"], a["tags"], a["totals"], a["kinds"],
                 len(self.betas) > 1, self._fast, a["none"] if self._freqs is None else self._freqs, a["sums"],
                 a["betas_a"], a["betas_b"], a["cost"], a["log2_table"], a["words"], a["word"],

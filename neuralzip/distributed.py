@@ -19,7 +19,7 @@ batch, nor on how many there are, and plain ``nunzip`` reads it.
   (read_binary_files, then map_batches on actors); each file is coded whole by one actor, so it suits many files
   of moderate size.
 * GPUs are a resource: where the cluster has them, each actor asks for a share (num_gpus) and runs the model
-  there; without, each actor takes one CPU and runs torch and numba on one thread.
+  there; without, each actor takes one CPU and runs its products and numba on one thread.
 * Faults: an actor that dies is restarted and its batches are run again (the coding is a pure function of the
   batch, so the result is the same). When a job cannot finish (the actor keeps dying, or the cluster goes away),
   ClusterError is raised; the command line then removes its partial output and leaves the input.
@@ -41,11 +41,11 @@ except ImportError as e:    # the extra is optional
 
 import numba
 import numpy as np
-import torch
 
-from . import zoo
+from . import backend, zoo
 from .api import BATCH_CHUNKS, NeuralZipCompressor, NeuralZipDecompressor, compress as _compress_local, \
     decompress as _decompress_local, decompress_streams
+from .pipeline import product_threads
 
 IN_FLIGHT_PER_WORKER = 2     # one batch running on each actor, one waiting behind it
 RETRIES = 3                  # restarts of a dead actor, and runs of a batch whose actor died
@@ -78,9 +78,9 @@ class _Coder:
     models it has been sent, each loaded once."""
 
     def __init__(self, device: str):
-        torch.set_num_threads(1)          # one core each: as many actors as cores (neuralzip.pipeline)
+        product_threads(1)                # one core each: as many actors as cores (neuralzip.pipeline)
         numba.set_num_threads(1)
-        self._device = torch.device(device)
+        self._device = backend.choose(device)
         self._files = {}                  # sha256 -> ModelFile
 
     def run(self, function, model: tuple | None, *args):
@@ -228,10 +228,10 @@ def decompress(data, *, model: str | os.PathLike | None = None, workers: Workers
 
 class _FileCoder:
     """Ray Data's map_batches function: each row's file content compressed (or decompressed) whole, in an actor
-    that runs torch and numba on one thread (or on its GPU share)."""
+    that runs its products and numba on one thread (or on its GPU share)."""
 
     def __init__(self, compressing: bool, level: int | None, model: str | None):
-        torch.set_num_threads(1)
+        product_threads(1)
         numba.set_num_threads(1)
         self._compressing, self._level, self._model = compressing, level, model
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import torch
 import zstandard
 
 from .coder import RangeDecoders, RangeEncoders
@@ -51,7 +50,8 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
     symbols = np.zeros((len(chunks), steps), dtype=np.uint8)                                # (B, T)
     for b, chunk in enumerate(chunks):
         symbols[b, :len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-    steps_dev = torch.from_numpy(np.ascontiguousarray(symbols.T, np.int64)).to(model.device)   # (T, B)
+    where = model.backend
+    steps_dev = where.array(np.ascontiguousarray(symbols.T, np.int64))                      # (T, B)
     members = {}
     for b, g in enumerate(groups):
         members.setdefault(g, []).append(b)
@@ -66,15 +66,15 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
     # on a GPU the frequencies cross to the host a window of steps at a time (at most 32 MiB, at least 8 steps a
     # transfer); on the CPU each step's are coded where they lie
     vocab = model.config.vocab_size
-    cpu = model.device.type == "cpu"
-    window = None if cpu else torch.empty(max(8, WINDOW_ELEMENTS // (len(chunks) * vocab)), len(chunks), vocab,
-                                          dtype=torch.int64, device=model.device)            # (W, B, V)
+    on_host = where.type == "cpu"
+    window = None if on_host else where.zeros((max(8, WINDOW_ELEMENTS // (len(chunks) * vocab)), len(chunks),
+                                               vocab), np.int64)                            # (W, B, V)
     filled = 0
     for t in range(steps):
         if t % 16 == 0:
             share_threads()
-        if cpu:
-            freqs = np.ascontiguousarray(predictor.frequencies().numpy(), np.int64)[None]    # (1, B, V)
+        if on_host:
+            freqs = np.ascontiguousarray(where.to_host(predictor.frequencies()), np.int64)[None]   # (1, B, V)
             coders.encode_window(freqs, symbols, t, lengths, targets)
             predictor.advance(steps_dev[t])
             continue
@@ -82,7 +82,7 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
         filled += 1
         predictor.advance(steps_dev[t])
         if filled == len(window) or t == steps - 1:
-            coders.encode_window(window[:filled].cpu().numpy(), symbols, t + 1 - filled, lengths, targets)
+            coders.encode_window(where.to_host(window[:filled]), symbols, t + 1 - filled, lengths, targets)
             filled = 0
     payloads = coders.finish()
     return Encoded(payloads[:len(chunks)], [(rows, p) for rows, p in zip(runs, payloads[len(chunks):])])
@@ -109,11 +109,11 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
     for t in range(steps):
         if t % 16 == 0:
             share_threads()
-        freqs = np.ascontiguousarray(predictor.frequencies().cpu().numpy(), np.int64)
+        freqs = np.ascontiguousarray(model.backend.to_host(predictor.frequencies()), np.int64)
         symbols[:] = out[:, t]
         decoders.decode_step(freqs, t, ends, sources, symbols)
         out[:, t] = symbols
-        predictor.advance(torch.from_numpy(symbols.copy()).to(model.device))   # symbols is rewritten next step
+        predictor.advance(model.backend.array(symbols.copy()))   # symbols is rewritten next step
     return [out[b, :n].tobytes() for b, n in enumerate(lengths)]
 
 

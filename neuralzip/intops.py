@@ -1,28 +1,30 @@
 """Integer arithmetic that gives the same bits on every machine and device.
 
 Everything the model computes at inference goes through here: exact int8 matrix products, rounding shifts,
-and table lookups. No float reduction, no transcendental function.
+and table lookups. No float reduction, no transcendental function. The products take numpy arrays (the loops'
+form, neuralzip.backend) or torch tensors (the tensor form); torch is imported only for the latter.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
 import time
 
 import numpy as np
-import torch
 
 from . import fused
 from .fused import matmul as fused_matmul
+from .tensorlib import torch
 
 # float32 holds every integer up to 2**24 exactly: an int8 product is exact in it for K up to this
 _FLOAT32_EXACT_K = (1 << 24) // (128 * 128)
 _TIMING_ROWS = 64      # batches of this many streams or more run the kernel timed on this many
 
 
-def rshift_round(x: torch.Tensor, shift: int) -> torch.Tensor:
+def rshift_round(x, shift: int):
     """x / 2**shift rounded half up (toward +inf): the one rounding rule of the integer model."""
     return (x + (1 << (shift - 1))) >> shift
 
@@ -67,6 +69,9 @@ def exact_work():
     inside lets batches on several threads nest, and the last one out restores the setting (with its warn_only).
     While a batch runs, other threads of the process see the mode off."""
     global _mode_users, _mode_saved
+    if "torch" not in sys.modules:      # no mode to set aside: the loops' form never imports torch
+        yield
+        return
     with _mode_lock:
         if _mode_users == 0:
             _mode_saved = (torch.are_deterministic_algorithms_enabled(),
@@ -116,11 +121,13 @@ def _int_mm_is_exact(device: str, k: int, n: int, rows: int) -> bool:
 
 
 def kernel_report() -> list[str]:
-    """One line per exact int8 product this process has run: device, shape, batch rows (on the CPU, the power of
-    two up to 64 the kernel was timed at) and the kernel chosen, with the reason torch._int_mm was not."""
+    """One line per exact int8 product this process has run: device ("numpy" for the loops' form, on the host),
+    shape, batch rows (on the CPU, the power of two up to 64 the kernel was timed at) and the kernel chosen, with
+    the reason torch._int_mm was not where it was tried."""
     lines = []
     for (device, k, n, rows), kernel in sorted(_CHOSEN.items()):
-        why = _REFUSALS.get((device, k, n, rows if device.startswith("cpu") else padded_rows(rows, "cuda")))
+        on_cpu = device == "numpy" or device.startswith("cpu")
+        why = _REFUSALS.get((device, k, n, rows if on_cpu else padded_rows(rows, "cuda")))
         lines.append(f"{device} {k}x{n} at {rows} rows: {kernel}" + (f" ({why})" if why else ""))
     return lines
 
@@ -144,59 +151,69 @@ class Int8Matrix:
     K * 128 * 128 <= 2**24 (every partial sum an integer of at most 2**24, in any order), and for a batch of a few
     streams the loop of neuralzip.fused.matmul beats both. So on the CPU the first product of each shape and batch
     size (in powers of two up to _TIMING_ROWS) times the exact kernels, once per process, and keeps the fastest:
-    the choice changes the speed, never a bit of the result.
+    the choice changes the speed, never a bit of the result. b as a numpy array (the loops' form) takes numpy's
+    kernels, "float32", "float64" and "loops", and batches as numpy arrays; b as a tensor, torch's.
     """
 
-    def __init__(self, b: torch.Tensor):
+    def __init__(self, b):
         self.b = b
+        self.device = "numpy" if isinstance(b, np.ndarray) else str(b.device)
         self._forms = {}                           # b as each kernel takes it, made once
         self._kernel = {}                          # batch size -> the fastest kernel's name
 
-    def __call__(self, a: torch.Tensor) -> torch.Tensor:
+    def __call__(self, a):
         rows = a.shape[0]
         kernel = self._kernel.get(rows)
         if kernel is None:
-            device = str(self.b.device)
             # the CPU's kernels are timed at powers of two up to _TIMING_ROWS; a GPU's is checked at every size
-            timed = min(_TIMING_ROWS, 1 << (rows - 1).bit_length()) if device.startswith("cpu") else rows
-            kernel = self._kernel[rows] = _fastest(device, *self.b.shape, timed)
-            _CHOSEN[(device, *self.b.shape, timed)] = kernel
-        if kernel == "float32" and not _float32_is_exact():
+            on_cpu = self.device == "numpy" or self.device.startswith("cpu")
+            timed = min(_TIMING_ROWS, 1 << (rows - 1).bit_length()) if on_cpu else rows
+            kernel = self._kernel[rows] = _fastest(self.device, *self.b.shape, timed)
+            _CHOSEN[(self.device, *self.b.shape, timed)] = kernel
+        if kernel == "float32" and self.device != "numpy" and not _float32_is_exact():
             kernel = "float64"
         return self.product(kernel, a)
 
-    def product(self, kernel: str, a: torch.Tensor) -> torch.Tensor:
+    def product(self, kernel: str, a):
         """a @ b by the named kernel: "int_mm", "float32", "float64" or "loops"."""
         b = self._forms.get(kernel)
         if b is None:
-            b = self._forms[kernel] = _FORMS[kernel](self.b)
+            b = self._forms[kernel] = (_NUMPY_FORMS if self.device == "numpy" else _FORMS)[kernel](self.b)
         if kernel == "int_mm":
             return _int_mm(a, b)
         if kernel == "loops":
             out = np.empty((a.shape[0], b.shape[0]), np.int32)
-            fused_matmul.int8_product(a.numpy(), b, out)
-            return torch.from_numpy(out)
+            fused_matmul.int8_product(np.asarray(a), b, out)
+            return out if self.device == "numpy" else torch.from_numpy(out)
+        if self.device == "numpy":
+            return (a.astype(b.dtype) @ b).astype(np.int32)
         return (a.to(b.dtype) @ b).to(torch.int32)
 
 
 _FORMS = {"int_mm": lambda b: b, "float32": lambda b: b.float(), "float64": lambda b: b.double(),
           "loops": lambda b: b.t().to(torch.int16).contiguous().numpy()}
+_NUMPY_FORMS = {"float32": lambda b: b.astype(np.float32), "float64": lambda b: b.astype(np.float64),
+                "loops": lambda b: np.ascontiguousarray(b.T.astype(np.int16))}
 
 
 @functools.lru_cache(maxsize=None)
 def _fastest(device: str, k: int, n: int, rows: int) -> str:
-    """The fastest exact kernel for a (K, N) int8 matrix on this device, timed on batches of rows."""
-    if not device.startswith("cpu"):
-        return "int_mm" if _int_mm_is_exact(device, k, n, padded_rows(rows, device.split(":")[0])) else "float64"
-    exact_int = _int_mm_is_exact(device, k, n, rows)
-    kernels = ["float64"]
-    if k <= _FLOAT32_EXACT_K and _float32_is_exact():
-        kernels.append("float32")
-    if exact_int:
-        kernels.append("int_mm")
-    if fused.enabled(torch.device(device)):
-        kernels.append("loops")
-    matrix, a = Int8Matrix(torch.ones(k, n, dtype=torch.int8)), torch.ones(rows, k, dtype=torch.int8)
+    """The fastest exact kernel for a (K, N) int8 matrix on this device ("numpy": the host, in numpy's
+    kernels), timed on batches of rows."""
+    if device == "numpy":
+        kernels = ["float64"] + ["float32"] * (k <= _FLOAT32_EXACT_K) + ["loops"] * (fused.numba is not None)
+        matrix, a = Int8Matrix(np.ones((k, n), np.int8)), np.ones((rows, k), np.int8)
+    else:
+        if not device.startswith("cpu"):
+            return "int_mm" if _int_mm_is_exact(device, k, n, padded_rows(rows, device.split(":")[0])) else "float64"
+        kernels = ["float64"]
+        if k <= _FLOAT32_EXACT_K and _float32_is_exact():
+            kernels.append("float32")
+        if _int_mm_is_exact(device, k, n, rows):
+            kernels.append("int_mm")
+        if fused.numba is not None:
+            kernels.append("loops")
+        matrix, a = Int8Matrix(torch.ones(k, n, dtype=torch.int8)), torch.ones(rows, k, dtype=torch.int8)
     return min(kernels, key=lambda kernel: _seconds(lambda: matrix.product(kernel, a)))
 
 
@@ -215,7 +232,7 @@ def _seconds(run) -> float:
     return best
 
 
-def low32_product(x: torch.Tensor, multiplier: int) -> torch.Tensor:
+def low32_product(x, multiplier: int):
     """(x * multiplier) & 0xFFFFFFFF for x and multiplier in [0, 2**32), with no product beyond 2**48: the full
     product of two 32-bit values passes int64's 2**63, and a signed overflow is undefined in C and CUDA whatever
     today's compilers make of it. The low 32 bits of x's two 16-bit halves' products are the low 32 bits of the

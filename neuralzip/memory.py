@@ -15,11 +15,11 @@ chunk's own match table, the frequency window, and per chunk a step's temporarie
 
 from __future__ import annotations
 
-import torch
-
 from .apm import POINTS
+from .backend import Backend
 from .model import ModelConfig
 from .predictor import N_CELLS
+from .tensorlib import torch
 
 WIDEST_CHUNKS = 4096         # a GPU's widest batch, in chunks (the CPU's is neuralzip.api.BATCH_CHUNKS["cpu"])
 # a batch holds this many chunks' worth of original bytes, however large the chunks (level 9's are 256 KiB, a
@@ -87,8 +87,8 @@ def widest_batch(config: ModelConfig, chunk_size: int, free: int, widest: int = 
     return chunks
 
 
-def free_bytes(device: torch.device) -> int | None:
+def free_bytes(where: Backend) -> int | None:
     """Free memory on a CUDA device now (torch.cuda.mem_get_info); None for any other device."""
-    if device.type != "cuda":
+    if where.type != "cuda":
         return None
-    return torch.cuda.mem_get_info(device)[0]
+    return torch.cuda.mem_get_info(where.torch_device())[0]

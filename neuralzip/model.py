@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from . import fused
+from . import backend
 from .fused import lstm as fused_lstm
 from .intops import Int8Matrix, lookup, rshift_round
+from .tensorlib import torch
 
 H_SCALE = 127
 
@@ -58,82 +58,97 @@ class ModelConfig:
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)
-    "gates_in": (torch.int32, lambda c: (c.vocab_size, 4 * c.hidden)),   # input + biases, at 2**gate_bits
-    "w_hh": (torch.int8, lambda c: (c.hidden, 4 * c.hidden)),            # (K, N) for Int8Matrix
-    "m_hh": (torch.int32, lambda c: (4 * c.hidden,)),                    # per-gate requantization multipliers
-    "w_out": (torch.int8, lambda c: (c.hidden, c.vocab_size)),
-    "m_out": (torch.int32, lambda c: (c.vocab_size,)),
-    "b_out": (torch.int32, lambda c: (c.vocab_size,)),                    # at 2**logit_bits
-    "sigmoid_lut": (torch.int32, lambda c: (2 * c.gate_range << c.gate_bits,)),
-    "tanh_lut": (torch.int32, lambda c: (2 * c.gate_range << c.gate_bits,)),
-    "exp_lut": (torch.int32, lambda c: (c.logit_range << c.logit_bits,)),
+    "gates_in": (np.int32, lambda c: (c.vocab_size, 4 * c.hidden)),   # input + biases, at 2**gate_bits
+    "w_hh": (np.int8, lambda c: (c.hidden, 4 * c.hidden)),            # (K, N) for Int8Matrix
+    "m_hh": (np.int32, lambda c: (4 * c.hidden,)),                    # per-gate requantization multipliers
+    "w_out": (np.int8, lambda c: (c.hidden, c.vocab_size)),
+    "m_out": (np.int32, lambda c: (c.vocab_size,)),
+    "b_out": (np.int32, lambda c: (c.vocab_size,)),                    # at 2**logit_bits
+    "sigmoid_lut": (np.int32, lambda c: (2 * c.gate_range << c.gate_bits,)),
+    "tanh_lut": (np.int32, lambda c: (2 * c.gate_range << c.gate_bits,)),
+    "exp_lut": (np.int32, lambda c: (c.logit_range << c.logit_bits,)),
 }
+
+
+def as_array(x) -> np.ndarray:
+    """A model tensor as a numpy array (model files hold arrays; training hands over torch tensors)."""
+    return x if isinstance(x, np.ndarray) else x.detach().cpu().numpy()
 
 
 @dataclass
 class LSTMState:
-    h: torch.Tensor   # (B, H) int8
-    c: torch.Tensor   # (B, H) int32
+    h: np.ndarray     # (B, H) int8 (a tensor, in the tensor form)
+    c: np.ndarray     # (B, H) int32
 
 
 class LSTMModel:
-    """Integer LSTM over bytes. Holds its tensors on one device; knows nothing of files or streams.
+    """Integer LSTM over bytes. Holds its arrays in its backend's form (neuralzip.backend); knows nothing of files
+    or streams.
 
-    All elementwise work is int32 (vectorised everywhere, no overflow by construction); table lookups go
-    through index_select. On the CPU the work after each matrix product runs as the loops of neuralzip.fused.lstm,
-    the same integers in one pass.
+    All elementwise work is int32 (vectorised everywhere, no overflow by construction); in the tensor form table
+    lookups go through index_select. In the loops' form the work after each matrix product runs as the loops of
+    neuralzip.fused.lstm, the same integers in one pass.
     """
 
-    def __init__(self, config: ModelConfig, tensors: dict[str, torch.Tensor], device: str | torch.device = "cpu"):
+    def __init__(self, config: ModelConfig, tensors: dict, device=None):
+        """tensors: name -> array (or torch tensor) as TENSOR_SPECS gives; device: a device or a Backend
+        (neuralzip.backend.choose; default the CPU)."""
+        arrays = {}
         for name, (dtype, shape) in TENSOR_SPECS.items():
             t = tensors.get(name)
+            t = None if t is None else as_array(t)
             if t is None or t.dtype != dtype or tuple(t.shape) != shape(config):
-                raise ValueError(f"model tensor {name!r} must be {dtype} of shape {shape(config)}")
-        if int(tensors["m_hh"].min()) < 1 or int(tensors["m_out"].min()) < 1:
+                raise ValueError(f"model tensor {name!r} must be {np.dtype(dtype).name} of shape {shape(config)}")
+            arrays[name] = t
+        if int(arrays["m_hh"].min()) < 1 or int(arrays["m_out"].min()) < 1:
             raise ValueError("model requantization multipliers must be positive")
         self.config = config
-        self.device = torch.device(device)
-        t = {name: x.to(self.device) for name, x in tensors.items()}
+        self.backend = backend.choose("cpu" if device is None else device)
+        self.fused = self.backend.loops
+        t = arrays
         H, n = config.hidden, t["sigmoid_lut"].shape[0]
         # One table for all four gates: sigmoid for i, f, o, tanh for g, chosen by a per-column offset.
-        self._gate_lut = torch.cat([t["sigmoid_lut"], t["tanh_lut"]])
-        column = torch.zeros(4 * H, dtype=torch.int32, device=self.device)
+        gate_lut = np.concatenate([t["sigmoid_lut"], t["tanh_lut"]])
+        column = np.zeros(4 * H, dtype=np.int32)
         column[2 * H:3 * H] = n
-        self._gate_lo, self._gate_hi = column, column + n - 1
-        self._gate_off = column + (config.gate_range << config.gate_bits)
+        gate_off = column + np.int32(config.gate_range << config.gate_bits)
         # acc * m must stay below 2**31: clamp acc where the product would not (far beyond saturation)
         limit = (1 << 31) - 1 - (1 << (config.requant_shift - 1))
-        self._a_hh = (limit // t["m_hh"].long()).to(torch.int32)
-        self._a_out = (limit // t["m_out"].long()).to(torch.int32)
-        self.t = t
-        self._hh, self._out = Int8Matrix(t["w_hh"]), Int8Matrix(t["w_out"])
-        self.fused = fused.enabled(self.device)
-        if self.fused:   # numpy views of what the loops read (neuralzip.fused.lstm)
-            self._np = {name: x.numpy() for name, x in dict(t, gate_lut=self._gate_lut, gate_off=self._gate_off,
-                        gate_lo=self._gate_lo, gate_hi=self._gate_hi, a_hh=self._a_hh, a_out=self._a_out).items()}
+        a_hh = (limit // t["m_hh"].astype(np.int64)).astype(np.int32)
+        a_out = (limit // t["m_out"].astype(np.int64)).astype(np.int32)
+        self.t = dict(t, gate_lut=gate_lut, gate_off=gate_off, gate_lo=column, gate_hi=column + np.int32(n - 1),
+                      a_hh=a_hh, a_out=a_out)
+        if not self.fused:
+            self.t = {name: self.backend.array(x) for name, x in self.t.items()}
+        self._hh, self._out = Int8Matrix(self.t["w_hh"]), Int8Matrix(self.t["w_out"])
+
+    @property
+    def device(self):
+        """The torch device of the tensor form (the loops' is the CPU)."""
+        return self.backend.torch_device()
 
     def initial_state(self, batch: int) -> LSTMState:
         H = self.config.hidden
-        return LSTMState(h=torch.zeros(batch, H, dtype=torch.int8, device=self.device),
-                         c=torch.zeros(batch, H, dtype=torch.int32, device=self.device))
+        return LSTMState(h=self.backend.array(np.zeros((batch, H), np.int8)),
+                         c=self.backend.array(np.zeros((batch, H), np.int32)))
 
-    def start_tokens(self, batch: int) -> torch.Tensor:
-        return torch.full((batch,), self.config.start_token, dtype=torch.int64, device=self.device)
+    def start_tokens(self, batch: int):
+        return self.backend.array(np.full(batch, self.config.start_token, np.int64))
 
-    def _requant(self, acc: torch.Tensor, m: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+    def _requant(self, acc, m, bound):
         acc = torch.clamp(acc, min=-bound, max=bound).mul_(m)
         return acc.add_(1 << (self.config.requant_shift - 1)).bitwise_right_shift_(self.config.requant_shift)
 
-    def step(self, state: LSTMState, tokens: torch.Tensor) -> LSTMState:
+    def step(self, state: LSTMState, tokens) -> LSTMState:
         """Consume one token per stream: tokens (B,) int64 -> the next state."""
-        cfg, t = self.config, self.t
-        H, B = cfg.hidden, tokens.shape[0]
         if self.fused:
             return self._fused_step(state, tokens)
-        pre = self._requant(self._hh(state.h), t["m_hh"], self._a_hh)     # (B, 4H) at 2**gate_bits
+        cfg, t = self.config, self.t
+        H, B = cfg.hidden, tokens.shape[0]
+        pre = self._requant(self._hh(state.h), t["m_hh"], t["a_hh"])     # (B, 4H) at 2**gate_bits
         pre += t["gates_in"].index_select(0, tokens)
-        idx = torch.clamp(pre.add_(self._gate_off), min=self._gate_lo, max=self._gate_hi)
-        gates = self._gate_lut.index_select(0, idx.view(-1)).view(B, 4 * H)            # (B, 4H) at 2**act_bits
+        idx = torch.clamp(pre.add_(t["gate_off"]), min=t["gate_lo"], max=t["gate_hi"])
+        gates = t["gate_lut"].index_select(0, idx.view(-1)).view(B, 4 * H)            # (B, 4H) at 2**act_bits
         i, f, g, o = gates.split(H, dim=1)
         cell_max = cfg.cell_range << cfg.act_bits
         c = rshift_round(f * state.c + i * g, cfg.act_bits).clamp_(-cell_max, cell_max)
@@ -141,38 +156,38 @@ class LSTMModel:
         h = rshift_round(rshift_round(o * tc, cfg.act_bits) * H_SCALE, cfg.act_bits)
         return LSTMState(h=h.to(torch.int8), c=c)
 
-    def _fused_step(self, state: LSTMState, tokens: torch.Tensor) -> LSTMState:
-        cfg, n = self.config, self._np
-        acc = self._hh(state.h).numpy()
+    def _fused_step(self, state: LSTMState, tokens: np.ndarray) -> LSTMState:
+        cfg, n = self.config, self.t
+        acc = self._hh(state.h)
         c = np.empty(state.c.shape, np.int32)
         h = np.empty(state.h.shape, np.int8)
-        fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens.numpy()),
+        fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens, np.int64),
                          n["gate_lut"], n["gate_off"], n["gate_lo"], n["gate_hi"], n["tanh_lut"],
-                         np.ascontiguousarray(state.c.numpy()), c, h, cfg.requant_shift,
+                         np.ascontiguousarray(state.c), c, h, cfg.requant_shift,
                          cfg.act_bits, cfg.gate_bits, cfg.gate_range, cfg.cell_range, H_SCALE)
-        return LSTMState(h=torch.from_numpy(h), c=torch.from_numpy(c))
+        return LSTMState(h=h, c=c)
 
-    def logits(self, state: LSTMState) -> torch.Tensor:
-        """(B, V) int32 logits at scale 2**logit_bits."""
-        z = self._requant(self._out(state.h), self.t["m_out"], self._a_out)
+    def logits(self, state: LSTMState):
+        """(B, V) int32 logits at scale 2**logit_bits (the tensor form)."""
+        z = self._requant(self._out(state.h), self.t["m_out"], self.t["a_out"])
         return z.add_(self.t["b_out"])
 
-    def frequencies(self, state: LSTMState) -> torch.Tensor:
+    def frequencies(self, state: LSTMState):
         """(B, V) int32 frequencies for the next symbol: 1 + 2**16 * exp(logit - best logit), from a table.
 
         Every symbol gets at least 1; the coder normalises by the sum (below 2**25)."""
         if self.fused:
-            n = self._np
+            n = self.t
             out = np.empty((state.h.shape[0], self.config.vocab_size), np.int32)
-            fused_lstm.frequencies(self._out(state.h).numpy(), n["m_out"], n["a_out"],
+            fused_lstm.frequencies(self._out(state.h), n["m_out"], n["a_out"],
                                    n["b_out"], n["exp_lut"], self.config.requant_shift, out)
-            return torch.from_numpy(out)
+            return out
         z = self.logits(state)
         below = z.amax(dim=1, keepdim=True) - z                              # >= 0; an integer max is exact
         return lookup(self.t["exp_lut"], below, 0).add_(1)
 
 
-def make_luts(config: ModelConfig) -> dict[str, torch.Tensor]:
+def make_luts(config: ModelConfig) -> dict:
     """The nonlinearity tables. Computed once at export in float64 and frozen into the model file, so that no
     machine ever evaluates a transcendental function at inference."""
     n = 2 * config.gate_range << config.gate_bits

@@ -17,13 +17,12 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from .errors import NeuralZipError
-from .model import ModelConfig, TENSOR_SPECS
+from .model import ModelConfig, TENSOR_SPECS, as_array
 
 MAGIC = b"NZMODEL1"
-_DTYPES = {"int8": torch.int8, "int32": torch.int32, "int64": torch.int64}
+_DTYPES = ("int8", "int32", "int64")
 
 
 @dataclass(frozen=True, eq=False)   # compared and hashed by identity; sha256 names it
@@ -31,7 +30,7 @@ class ModelFile:
     name: str
     description: str
     config: ModelConfig
-    tensors: dict            # name -> CPU tensor
+    tensors: dict            # name -> numpy array
     sha256: bytes            # of the file's bytes
 
 
@@ -40,14 +39,15 @@ class ModelFile:
 _LATER_FIELDS = {"count_word", "apm_orders", "apm_table_bits", "apm_limit", "apm_share", "apm_word", "apm_mass"}
 
 
-def dump(name: str, config: ModelConfig, tensors: dict[str, torch.Tensor], description: str = "") -> bytes:
+def dump(name: str, config: ModelConfig, tensors: dict, description: str = "") -> bytes:
+    """The model file of tensors (name -> numpy array or CPU torch tensor, as TENSOR_SPECS names them)."""
     if not name or len(name.encode()) > 255:
         raise ValueError("a model name must be 1 to 255 bytes of UTF-8")
-    index = [{"name": k, "dtype": str(tensors[k].dtype).removeprefix("torch."), "shape": list(tensors[k].shape)}
-             for k in TENSOR_SPECS]
+    arrays = {k: as_array(tensors[k]) for k in TENSOR_SPECS}
+    index = [{"name": k, "dtype": arrays[k].dtype.name, "shape": list(arrays[k].shape)} for k in TENSOR_SPECS]
     fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in _LATER_FIELDS or v}
     header = {"name": name, "description": description, "config": fields, "tensors": index}
-    network = b"".join(tensors[k].contiguous().numpy().astype(tensors[k].numpy().dtype.newbyteorder("<")).tobytes()
+    network = b"".join(np.ascontiguousarray(arrays[k], arrays[k].dtype.newbyteorder("<")).tobytes()
                        for k in TENSOR_SPECS)
     return join(header, network)
 
@@ -86,11 +86,12 @@ def load(data: bytes) -> ModelFile:
         config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in header["config"].items()})
         tensors, pos = {}, 12 + n
         for entry in header["tensors"]:
-            dtype = _DTYPES[entry["dtype"]]
-            np_dtype = np.dtype(str(dtype).removeprefix("torch.")).newbyteorder("<")
+            if entry["dtype"] not in _DTYPES:
+                raise ValueError(f"unknown dtype {entry['dtype']!r}")
+            np_dtype = np.dtype(entry["dtype"]).newbyteorder("<")
             count = int(np.prod(entry["shape"]))
             arr = np.frombuffer(data, dtype=np_dtype, count=count, offset=pos).astype(np_dtype.newbyteorder("="))
-            tensors[entry["name"]] = torch.from_numpy(arr.reshape(entry["shape"]))
+            tensors[entry["name"]] = arr.reshape(entry["shape"])
             pos += count * np_dtype.itemsize
     except (KeyError, TypeError, ValueError, struct.error) as e:
         raise NeuralZipError(f"damaged neuralzip model file: {e}") from None

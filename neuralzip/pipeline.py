@@ -1,13 +1,13 @@
 """Batches in flight: up to `threads` lockstep batches coded at once, their results handed back in order.
 
 The batches of a stream share nothing (a batch holds whole match groups, fixed by offsets in the content), so they
-can run side by side, each on a core: numba's loops and torch's products release the GIL. The results come back
+can run side by side, each on a core: numba's loops and the matrix products release the GIL. The results come back
 in the order the batches went in, which is all the stream depends on: the same bytes whatever the thread count.
 
 `threads` is how many cores the batches in flight use between them, as zstd's -T: each running batch's matrix
-products get an equal share (share_threads(), which the engine calls between steps; torch.set_num_threads is per
-thread, so the caller's own setting stays as it was). With one thread the batch runs in the caller's thread on
-one core. Never more threads than cores: where a product's threads wait on a core that another process holds,
+products get an equal share (share_threads(), which the engine calls between steps: product_threads() sets
+numpy's BLAS, through threadpoolctl, and torch's, where torch is loaded). With one thread the batch runs in the
+caller's thread on one core, and the products' setting is put back after. Never more threads than cores: where a product's threads wait on a core that another process holds,
 every step waits for that process's time slice (2 torch threads on 2 cores with one of them busy made a batch
 three times slower than 1 thread; neuralzip/models/CHOICES.md "Threads and a busy machine").
 
@@ -18,11 +18,11 @@ pool's, they hold the interpreter's exit until they finish; an interrupted comma
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 import threading
 from collections import deque
-
-import torch
 
 WORKER_NAME = "neuralzip-batch"
 _job = threading.local()     # on a worker: the cores its pipeline's running jobs share
@@ -53,12 +53,33 @@ class _Cores:
         return max(1, self.threads // max(1, self.running))
 
 
+@functools.lru_cache(maxsize=None)
+def _blas():
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController()
+
+
+_product_threads = [0]          # what product_threads() last set (0: not yet)
+
+
+def product_threads(n: int) -> int:
+    """Let the matrix products (numpy's BLAS, and torch's where torch is loaded) use n threads; returns the
+    number they had. One setting for the process, as each library has it."""
+    before = _product_threads[0] or (_blas().info()[0]["num_threads"] if _blas().info() else 1)
+    if n != _product_threads[0]:
+        _blas().limit(limits=n, user_api="blas")
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(n)
+        _product_threads[0] = n
+    return before
+
+
 def share_threads() -> None:
-    """Give the calling job's torch products its pipeline's share of threads now (a job calls this between
-    steps: the share changes as other jobs start and finish). Does nothing outside a job."""
+    """Give the calling job's products its pipeline's share of threads now (a job calls this between steps: the
+    share changes as other jobs start and finish). Does nothing outside a job."""
     cores = getattr(_job, "cores", None)
-    if cores is not None and cores.share() != torch.get_num_threads():
-        torch.set_num_threads(cores.share())
+    if cores is not None:
+        product_threads(cores.share())
 
 
 class _Job:
@@ -73,12 +94,11 @@ class _Job:
                 cores.running += 1
             threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
             return
-        saved = torch.get_num_threads()
-        torch.set_num_threads(1)
+        saved = product_threads(1)
         try:
             self._result = function(*args)
         finally:
-            torch.set_num_threads(saved)
+            product_threads(saved)
         self._finished.set()
 
     def _run(self, function, args, cores: _Cores) -> None:

@@ -27,15 +27,16 @@ batch.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from . import fused
+from . import backend
+from .backend import Backend
 from .fused import match as fused_match
 from .apm import AdaptiveProbabilityMaps
 from .counts import MAX_BETA_SETS, MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
 from .intops import exact_work, low32_product
 from .model import LSTMModel
+from .tensorlib import torch
 
 LENGTH_CAP = 64                  # match lengths are counted up to this
 BOOST_CAP = 10                   # the predicted byte's frequency grows at most 2**10-fold the total
@@ -59,54 +60,57 @@ class MatchModel:
     """
 
     def __init__(self, groups: list[int], lengths: list[int], steps: int, context: int, table_bits: int,
-                 prior: torch.Tensor, device: torch.device, local_bits: int = 0):
-        long = dict(dtype=torch.int64, device=device)
+                 prior, where: Backend, local_bits: int = 0):
+        where = backend.choose(where)          # a device names its backend
         batch, steps = len(groups), max(steps, 1)
         self.context, self.table_bits = context, table_bits
-        self.lengths = torch.tensor(lengths, **long)                                          # (B,)
-        self.history = torch.zeros(batch, steps, dtype=torch.uint8, device=device)            # (B, T)
-        self.start = torch.arange(batch, **long) * steps       # where each stream's row begins in history
+        self.lengths = np.array(lengths, np.int64)                                            # (B,)
+        self.history = np.zeros((batch, steps), np.uint8)                                     # (B, T)
+        self.start = np.arange(batch, dtype=np.int64) * steps  # where each stream's row begins in history
         # per group: slot -> (context & 0x7FFFFFFF) << 32 | 1 + index in history of the byte that followed it.
         # Where streams of a group insert into one slot at one step, the larger entry wins: for one context the
         # later stream's (rows are in stream order, and an index grows with row, then position, whatever the
         # batch's width, so every batch picks the same).
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
-        self.row = torch.tensor([label[g] for g in groups], **long) << table_bits            # (B,)
-        self.table = torch.zeros((len(label) << table_bits) + 1, **long)
+        self.row = np.array([label[g] for g in groups], np.int64) << table_bits              # (B,)
+        self.table = where.zeros((len(label) << table_bits) + 1, np.int64)
         self.discard = len(label) << table_bits               # the slot finished streams write to, never read
         # each stream's own table (none when local_bits is 0), the same entries, looked up first
         self.local_bits = local_bits
-        self.local = torch.zeros(batch << local_bits if local_bits else 0, **long)
-        self.local_row = torch.arange(batch, **long) << local_bits
-        self.ctx = torch.zeros(batch, **long)                  # the last 4 bytes (fewer at the start)
-        self.ptr = self.start.clone()                          # index in history of the predicted byte
-        self.length = torch.zeros(batch, **long)               # verified matching bytes; 0 = no prediction
-        self.cell = torch.zeros(batch, 1, **long)              # this step's cell and prediction, set by mix()
-        self.predicted = torch.zeros(batch, 1, **long)
+        self.local = where.zeros(batch << local_bits if local_bits else 0, np.int64)
+        self.local_row = np.arange(batch, dtype=np.int64) << local_bits
+        self.ctx = np.zeros(batch, np.int64)                  # the last 4 bytes (fewer at the start)
+        self.ptr = self.start.copy()                          # index in history of the predicted byte
+        self.length = np.zeros(batch, np.int64)               # verified matching bytes; 0 = no prediction
+        self.cell = np.zeros(batch, np.int64)                 # this step's cell and prediction, set by mix()
+        self.predicted = np.zeros(batch, np.int64)
         # hits and misses per cell, in 16ths: the prior plus 16 per observation in this stream
-        self.hits = prior[0].to(device).expand(batch, N_CELLS).clone()
-        self.misses = prior[1].to(device).expand(batch, N_CELLS).clone()
-        self.length_bucket = torch.tensor(_LENGTH_BUCKET, **long) * (len(_P_THRESHOLDS) + 1)
-        self.thresholds = torch.tensor(_P_THRESHOLDS, **long)
-        self.fused = fused.enabled(device)
-        if self.fused:      # the loops (neuralzip.fused.match) work in place on these tensors' memory
-            self.predicted, self.cell = self.predicted.view(-1), self.cell.view(-1)
-            self._state = (self.history.numpy(), self.ptr.numpy(), self.length.numpy())
-            self._chosen = (self.predicted.numpy(), self.cell.numpy())      # mix() writes them, update() reads
-            counts = (self.hits.numpy(), self.misses.numpy())
-            self._mix_args = (self.length_bucket.numpy(), self.thresholds.numpy()) + counts + (BOOST_CAP,)
-            self._update_args = (self.start.numpy(),) + self._state[1:] + self._chosen + counts + (
-                self.ctx.numpy(), self.table.numpy(), self.row.numpy(), self.discard, self.local.numpy(),
-                self.local_row.numpy(), context, table_bits, local_bits, LENGTH_CAP, PRIOR_UNIT, _HASH_MULTIPLIER,
-                np.zeros(batch, np.int64), np.zeros(batch, np.int64))
+        prior = np.asarray(prior, np.int64).reshape(2, N_CELLS)
+        self.hits = np.tile(prior[0], (batch, 1))
+        self.misses = np.tile(prior[1], (batch, 1))
+        self.length_bucket = np.array(_LENGTH_BUCKET, np.int64) * (len(_P_THRESHOLDS) + 1)
+        self.thresholds = np.array(_P_THRESHOLDS, np.int64)
+        self.fused = where.loops
+        if not self.fused:
+            where.adopt(self)
+            return
+        # the loops (neuralzip.fused.match) work in place on these arrays
+        self._state = (self.history, self.ptr, self.length)
+        self._chosen = (self.predicted, self.cell)                    # mix() writes them, update() reads
+        counts = (self.hits, self.misses)
+        self._mix_args = (self.length_bucket, self.thresholds) + counts + (BOOST_CAP,)
+        self._update_args = (self.start,) + self._state[1:] + self._chosen + counts + (
+            self.ctx, self.table, self.row, self.discard, self.local, self.local_row, context, table_bits,
+            local_bits, LENGTH_CAP, PRIOR_UNIT, _HASH_MULTIPLIER, np.zeros(batch, np.int64),
+            np.zeros(batch, np.int64))
 
-    def mix(self, freqs: torch.Tensor) -> torch.Tensor:
+    def mix(self, freqs):
         """(B, V) int32 network frequencies -> (B, V) int64, the predicted byte's share raised to the hit rate
         of its cell (when that is above the network's own)."""
         if self.fused:
             out = np.empty(freqs.shape, np.int64)
-            fused_match.mix(freqs.numpy(), *self._state, *self._mix_args, out, *self._chosen)
-            return torch.from_numpy(out)
+            fused_match.mix(np.ascontiguousarray(freqs, np.int32), *self._state, *self._mix_args, out, *self._chosen)
+            return out
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
         # a match only ever points at a byte already seen: at or before the previous step, in any stream (the
@@ -121,10 +125,10 @@ class MatchModel:
         boost = ((h * total - f_pred * (h + m)) // m).clamp_(min=0).minimum(total << BOOST_CAP)
         return f.scatter_add_(1, predicted, boost * (self.length > 0)[:, None])
 
-    def update(self, t: int, symbols: torch.Tensor) -> None:
+    def update(self, t: int, symbols) -> None:
         """Record the byte at position t of each stream: symbols (B,) int64. Follows mix() for the same step."""
         if self.fused:
-            fused_match.update(t, np.ascontiguousarray(symbols.numpy()), self.lengths.numpy(), self._state[0],
+            fused_match.update(t, np.ascontiguousarray(symbols, np.int64), self.lengths, self._state[0],
                                *self._update_args)
             return
         predicting = self.length > 0
@@ -191,9 +195,8 @@ class Predictor:
                 raise ValueError(f"match_group_bytes must be 0 or a power of two up to {MAX_GROUP_BYTES}, not {g}")
             if c.match_local_bits and not (g and 8 <= c.match_local_bits <= 24):
                 raise ValueError("match_local_bits must be 0, or 8 to 24 with match groups")
-            prior = torch.tensor(c.match_prior, dtype=torch.int64).view(2, N_CELLS)
-            self.match = MatchModel(groups, lengths, steps, c.match_context, c.match_table_bits, prior,
-                                    model.device, c.match_local_bits)
+            self.match = MatchModel(groups, lengths, steps, c.match_context, c.match_table_bits, c.match_prior,
+                                    model.backend, c.match_local_bits)
         if c.count_orders:
             orders, betas = list(c.count_orders), list(c.count_betas)
             contexts = len(orders) + (c.count_word == 1)
@@ -206,7 +209,7 @@ class Predictor:
                                  f"1 to {MAX_BETA_SETS} sets of two betas per context (the second positive) and "
                                  "count_table_bits from 8 to 24")
             self.counts = ContextCounts(groups, lengths, orders, betas, c.count_table_bits, c.start_token,
-                                        model.device, word=c.count_word == 1)
+                                        model.backend, word=c.count_word == 1)
         if c.apm_orders:
             orders = list(c.apm_orders)
             if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0] and orders[-1] <= 3
@@ -216,11 +219,12 @@ class Predictor:
                                  "apm_word 0 or 1, apm_table_bits from 8 to 24 for orders above 1 or a word map, "
                                  "apm_limit from 1 to 1023, apm_share from 0 to 16 and apm_mass from 0 to 24")
             self.apm = AdaptiveProbabilityMaps(groups, lengths, orders, c.apm_table_bits, c.apm_limit,
-                                               c.apm_share, c.start_token, model.device, word=c.apm_word == 1,
+                                               c.apm_share, c.start_token, model.backend, word=c.apm_word == 1,
                                                mass=c.apm_mass)
 
-    def frequencies(self) -> torch.Tensor:
-        """(B, V) integer frequencies (each >= 1) for the next byte of each stream."""
+    def frequencies(self):
+        """(B, V) integer frequencies (each >= 1) for the next byte of each stream, in the model's backend's form
+        (neuralzip.backend)."""
         with exact_work():      # a user's deterministic-algorithms mode set aside: all of it is exact integers
             self.state = self.model.step(self.state, self.prev)
             f = self.model.frequencies(self.state)
@@ -230,8 +234,8 @@ class Predictor:
                 f = self.counts.mix(f)
             return self.apm.mix(f) if self.apm is not None else f
 
-    def advance(self, symbols: torch.Tensor) -> None:
-        """symbols (B,) int64 on the model's device: the byte each stream actually had."""
+    def advance(self, symbols) -> None:
+        """symbols (B,) int64 in the model's backend's form: the byte each stream actually had."""
         with exact_work():
             if self.match is not None:
                 self.match.update(self.t, symbols)

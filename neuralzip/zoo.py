@@ -16,9 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from . import modelfile
+from .backend import Backend
 from .errors import NeuralZipError
 from .model import LSTMModel
 
@@ -136,35 +135,19 @@ def find(model_id: bytes, name: str, hint: modelfile.ModelFile | None = None) ->
                          f"which is not embedded in this neuralzip; pass it with model=PATH (--model PATH)")
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be 'cpu', 'cuda', 'auto' or a torch.device, not {type(device).__name__}")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', not {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but CUDA is not available; use device='cpu' or 'auto'")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', not {device!r}")
-    return dev
-
-
 @dataclass(frozen=True)
 class ModelOnDevice:
     """A model and the device it is to run on, as a batch's job gets them: called, the runtime (loaded once per
     process). A job holds this rather than the runtime so that it can be sent to another process, which runs the
     model on a device of its own (neuralzip.distributed), and so that the model is loaded only where needed."""
     file: modelfile.ModelFile
-    device: torch.device
+    device: Backend
 
     def __call__(self) -> LSTMModel:
         return runtime(self.file, self.device)
 
 
 @functools.lru_cache(maxsize=8)
-def runtime(model: modelfile.ModelFile, device: torch.device) -> LSTMModel:
-    """The model's tensors resident on a device, loaded once per process."""
-    return LSTMModel(model.config, model.tensors, device)
+def runtime(model: modelfile.ModelFile, where: Backend) -> LSTMModel:
+    """The model resident on a backend's device, loaded once per process."""
+    return LSTMModel(model.config, model.tensors, where)

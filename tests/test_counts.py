@@ -15,6 +15,7 @@ from neuralzip.counts import COUNT_MAX, ContextCounts
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import Predictor
 from neuralzip.train import count_betas
+from hosted import host, same
 
 LINE = b"2026-11-27 23:01:17 host=web-07 id=9f3ac2e1 GET /api/v2/orders/48213 status=200\n"
 TEXT = LINE + LINE.replace(b"23:01:17", b"23:01:19") + LINE.replace(b"48213", b"48291") + LINE
@@ -31,7 +32,7 @@ def _run(rows: list[bytes], groups: list[int], **kw):
     tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
     cc, out = _counts(rows, groups, **kw), []
     for t in range(steps):
-        out.append(cc.lookup()[0].long())
+        out.append(host(cc.lookup()[0]).long())
         cc.update(t, tokens[:, t])
     return torch.stack(out), cc
 
@@ -68,7 +69,7 @@ def test_the_word_context_counts_what_followed_the_same_two_words():
     tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
     cc = ContextCounts([0, 0, 0], [len(r) for r in rows], ORDERS, (0, 1) * 4, 16, 10, torch.device("cpu"), word=True)
     for t in range(steps):
-        seen = cc.lookup()[0][:, 0].long()                  # the word context comes first
+        seen = host(cc.lookup()[0])[:, 0].long()                  # the word context comes first
         for b, row in enumerate(rows):
             if t < len(row):
                 want = Counter(rows[r][i] for r in range(3) for i in range(min(t, len(rows[r])))
@@ -91,7 +92,7 @@ def test_groups_count_apart():
     rows = [TEXT, TEXT]
     together, _ = _run(rows, [0, 0])
     apart, _ = _run(rows, [0, 1])
-    assert torch.equal(apart[:, 0], apart[:, 1])               # alone, each is the other's twin
+    assert same(apart[:, 0], apart[:, 1])               # alone, each is the other's twin
     assert together[-1, 1].sum() > apart[-1, 1].sum()          # together, each sees the other's text too
 
 
@@ -99,8 +100,8 @@ def test_totals_and_kinds_follow_the_counts_through_halving():
     run = b"ab" * 600                                          # "ab" follows "ab" far more than 255 times
     seen, cc = _run([run, run[1:]], [0, 0])
     assert int(seen.max()) <= COUNT_MAX
-    assert torch.equal(cc.totals, cc.counts.sum(1, dtype=torch.int64))
-    assert torch.equal(cc.kinds, (cc.counts > 0).sum(1))
+    assert same(cc.totals, host(cc.counts).sum(1, dtype=torch.int64))
+    assert same(cc.kinds, (cc.counts > 0).sum(1))
 
 
 def test_a_full_table_keeps_frequent_contexts():
@@ -113,7 +114,7 @@ def test_a_full_table_keeps_frequent_contexts():
 def test_unseen_contexts_leave_the_prediction_alone():
     cc = _counts([TEXT], [0], betas=(3, 5) * 3)
     f = torch.randint(1 << 10, 1 << 16, (1, 256))   # (rarer bytes: the floor of 1 in 2**22)
-    q = cc.mix(f)
+    q = host(cc.mix(f))
     ratio = q.double() / f.double()
     assert float(ratio.max() / ratio.min()) < 1.01             # the same distribution, rescaled
 
@@ -124,7 +125,7 @@ def test_a_deterministic_context_predicts_strongly():
     flat = torch.ones(1, 256, dtype=torch.int64)
     for t in range(steps - 1):
         cc.update(t, torch.tensor([(LINE * 4)[t]]))
-    q = cc.mix(flat)                                           # LINE's last byte (the newline) comes next
+    q = host(cc.mix(flat))                                           # LINE's last byte (the newline) comes next
     assert float(q[0, 10]) / float(q.sum()) > 0.5
 
 
@@ -144,21 +145,21 @@ def test_a_group_blends_with_the_set_that_coded_its_bytes_shortest(data, chosen)
     flat = torch.ones(2, 256, dtype=torch.int64)
     flat[:, list(b"ACGT")] = 1 << 20
     for t in range(tokens.shape[1]):
-        cc.mix(flat)
+        host(cc.mix(flat))
         cc.update(t, tokens[:, t])
     assert cc.cost.shape == (1, 2) and int(cc.cost.argmin()) == chosen
     alone = [_counts(rows, [3, 3], betas=betas) for betas in (TRUST, DOUBT)]
     for t in range(tokens.shape[1]):
         for one in alone:
             one.update(t, tokens[:, t])
-    assert torch.equal(cc.mix(flat), alone[chosen].mix(flat))
+    assert same(host(cc.mix(flat)), host(alone[chosen].mix(flat)))
 
 
 def test_running_code_lengths_are_the_sets_bits_in_4096ths():
     """After one step from empty tables, each set's running length is -log2 of the share it gave each byte."""
     rows, flat = [b"ab", b"ac"], torch.ones(2, 256, dtype=torch.int64)
     cc = _counts(rows, [0, 0], betas=TRUST + DOUBT)
-    cc.mix(flat)
+    host(cc.mix(flat))
     cc.update(0, torch.tensor([97, 97]))
     q = (1 << 22) // 256 + 1                                   # the uniform share, unchanged by empty counts
     expected = 2 * 4096 * (24 - math.log2(q))
@@ -175,7 +176,7 @@ def _trace(model: LSTMModel, rows: list[bytes], groups: list[int]) -> torch.Tens
     tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64)
     p, out = Predictor(model, len(rows), steps, groups, [len(r) for r in rows]), []
     for t in range(steps):
-        out.append(p.frequencies().clone())
+        out.append(host(p.frequencies()))
         p.advance(tokens[:, t])
     return torch.stack(out)
 
@@ -193,7 +194,7 @@ def test_a_group_gives_the_same_frequencies_in_any_batch(name):
     alone = _trace(model, group, [5, 5, 5])
     others = [TEXT.upper() * 2, bytes(range(256)), LINE]
     mixed = _trace(model, others[:2] + group + others[2:], [1, 1, 5, 5, 5, 9])
-    assert torch.equal(alone, mixed[:alone.shape[0], 2:5])
+    assert same(alone, mixed[:alone.shape[0], 2:5])
 
 
 def test_counts_make_repeats_cheaper():

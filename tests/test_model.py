@@ -2,28 +2,31 @@
 
 import hashlib
 
+import numpy as np
 import pytest
 import torch
 
-from neuralzip import fused, intops, zoo
+from neuralzip import backend, fused, intops, zoo
 from neuralzip.intops import Int8Matrix, _float_matmul, rshift_round
 from neuralzip.model import LSTMModel
+from neuralzip.pipeline import product_threads
 
 TEXT = b"It was the best of times, it was the worst of times; \xff\x00 binary too.\n" * 2
 
 
 def _model(device="cpu") -> LSTMModel:
-    return zoo.runtime(zoo.load("lstm384-v6"), torch.device(device))     # the golden hash below is its network's
+    return zoo.runtime(zoo.load("lstm384-v6"), backend.choose(device))     # the golden hash below is its network's
 
 
 def _frequency_trace(model: LSTMModel, rows: list[bytes]) -> torch.Tensor:
-    """(T, B, V) frequencies of each row's bytes, all rows in one lockstep batch."""
-    tokens = torch.tensor([list(r) for r in rows], dtype=torch.int64, device=model.device)
+    """(T, B, V) frequencies of each row's bytes, all rows in one lockstep batch, on the model's backend."""
+    where = model.backend
+    tokens = np.array([list(r) for r in rows], np.int64)
     state, prev, out = model.initial_state(len(rows)), model.start_tokens(len(rows)), []
     for t in range(tokens.shape[1]):
         state = model.step(state, prev)
-        out.append(model.frequencies(state).cpu())
-        prev = tokens[:, t]
+        out.append(torch.from_numpy(where.to_host(model.frequencies(state)).copy()))
+        prev = where.array(tokens[:, t].copy())
     return torch.stack(out)
 
 
@@ -43,14 +46,13 @@ def test_one_stream_alone_equals_the_same_stream_in_a_batch():
 def test_thread_count_does_not_change_the_bits():
     model = _model()
     rows = [TEXT, TEXT[::-1]] * 20
-    before = torch.get_num_threads()
+    before = product_threads(1)
     try:
-        torch.set_num_threads(1)
         one = _frequency_trace(model, rows)
-        torch.set_num_threads(2)
+        product_threads(2)
         two = _frequency_trace(model, rows)
     finally:
-        torch.set_num_threads(before)
+        product_threads(before)
     assert torch.equal(one, two)
 
 
@@ -80,7 +82,7 @@ def test_every_int8_kernel_is_exact(monkeypatch, kernel, m, k, n):
     """Whichever kernel a machine finds fastest gives the same integers (K = 1024 is float32's limit)."""
     if kernel == "int_mm" and not intops._int_mm_is_exact("cpu", k, n, m):
         pytest.skip("torch._int_mm is not exact on this CPU")
-    if kernel == "loops" and not fused.enabled("cpu"):
+    if kernel == "loops" and not backend.choose("cpu").loops:
         pytest.skip("numba is missing or NEURALZIP_FUSED=0")
     a, b = _extreme_int8(m, k, n)
     if kernel != "int_mm":               # (whose start-up check, and the model's values, stay within +-127)
@@ -126,7 +128,7 @@ def test_rshift_round_rounds_half_up():
 
 def test_model_rejects_wrong_tensors():
     mf = zoo.load(zoo.DEFAULT_MODEL)
-    bad = dict(mf.tensors, w_hh=mf.tensors["w_hh"].to(torch.int32))
+    bad = dict(mf.tensors, w_hh=mf.tensors["w_hh"].astype(np.int32))
     with pytest.raises(ValueError, match="w_hh"):
         LSTMModel(mf.config, bad)
 

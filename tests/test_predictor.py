@@ -11,6 +11,7 @@ import torch
 from neuralzip import intops, zoo
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import LENGTH_CAP, Predictor
+from hosted import host, same
 
 LINE = b"2026-11-27 23:01:17 host=web-07 id=9f3ac2e1 GET /api/v2/orders/48213 status=200\n"
 TEXT = LINE + LINE.replace(b"23:01:17", b"23:01:19") + LINE.replace(b"48213", b"48291") + LINE
@@ -29,7 +30,7 @@ def _trace(model: LSTMModel, rows: list[bytes], groups: list[int] | None = None,
     tokens = torch.tensor([list(r.ljust(steps, pad)) for r in rows], dtype=torch.int64)
     p, out = Predictor(model, len(rows), steps, groups, [len(r) for r in rows] if ends else None), []
     for t in range(steps):
-        out.append(p.frequencies().clone())
+        out.append(host(p.frequencies()))
         p.advance(tokens[:, t])
     return torch.stack(out)
 
@@ -52,9 +53,9 @@ def test_without_a_match_model_the_predictor_is_the_network():
     bare = []
     for byte in TEXT:
         state = model.step(state, prev)
-        bare.append(model.frequencies(state))
+        bare.append(host(model.frequencies(state)))
         prev = torch.tensor([byte])
-    assert torch.equal(torch.cat(bare), _trace(model, [TEXT])[:, 0])
+    assert same(torch.cat(bare), _trace(model, [TEXT])[:, 0])
 
 
 def test_repeats_cost_far_less_with_the_match_model():
@@ -65,7 +66,7 @@ def test_repeats_cost_far_less_with_the_match_model():
     assert a < 0.6 * b
     # the first line has nothing to match: the same as the network alone, bit for bit
     first = slice(0, len(LINE))
-    assert torch.equal(_trace(with_match, [TEXT])[first], _trace(without, [TEXT])[first])
+    assert same(_trace(with_match, [TEXT])[first], _trace(without, [TEXT])[first])
 
 
 def test_one_stream_alone_equals_the_same_stream_in_a_batch():
@@ -73,7 +74,7 @@ def test_one_stream_alone_equals_the_same_stream_in_a_batch():
     others = [TEXT[::-1], TEXT.upper(), LINE * 5, b"abcd" * 3, bytes(range(256))]
     alone = _trace(model, [TEXT])[:, 0]
     batched = _trace(model, others[:3] + [TEXT] + others[3:])[:len(TEXT), 3]
-    assert torch.equal(alone, batched)
+    assert same(alone, batched)
 
 
 def test_frequencies_stay_exact_in_float64_for_the_coder():
@@ -89,7 +90,7 @@ def test_golden_frequencies():
     f = _trace(_model("lstm384-v2"), [TEXT, LINE], ends=False)     # frozen with LINE's padding modelled as bytes
     assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN
     live = _trace(_model("lstm384-v2"), [TEXT, LINE])              # told where LINE ends: the same until then
-    assert torch.equal(live[:, 0], f[:, 0]) and torch.equal(live[:len(LINE), 1], f[:len(LINE), 1])
+    assert same(live[:, 0], f[:, 0]) and same(live[:len(LINE), 1], f[:len(LINE), 1])
 
 
 GOLDEN = "a24857e939a8271b"
@@ -117,7 +118,7 @@ def test_streams_of_one_group_match_each_others_text():
     apart = _trace(model, [first, second], [0, 1])[:, 1]
     assert _bits(together, second) < 0.8 * _bits(apart, second)
     # in groups of one, grouped or not is the same model
-    assert torch.equal(apart, _trace(_model("lstm384-v2", match_table_bits=16), [first, second])[:, 1])
+    assert same(apart, _trace(_model("lstm384-v2", match_table_bits=16), [first, second])[:, 1])
 
 
 def test_a_group_gives_the_same_frequencies_in_any_batch():
@@ -126,14 +127,14 @@ def test_a_group_gives_the_same_frequencies_in_any_batch():
     alone = _trace(model, group, [5, 5, 5])
     others = [TEXT.upper() * 2, bytes(range(256)), LINE]       # longer rows change the batch's width
     mixed = _trace(model, others[:2] + group + others[2:], [1, 1, 5, 5, 5, 9])
-    assert torch.equal(alone, mixed[:alone.shape[0], 2:5])
+    assert same(alone, mixed[:alone.shape[0], 2:5])
 
 
 def test_bytes_past_a_streams_end_never_reach_its_group():
     model = _grouped()
     rows = [TEXT, LINE[:30]]    # the short row ends where TEXT's later lines would go on matching it
     zeros, other = _trace(model, rows, [0, 0], pad=b"\0"), _trace(model, rows, [0, 0], pad=b"q")
-    assert torch.equal(zeros[:, 0], other[:, 0]) and torch.equal(zeros[:30, 1], other[:30, 1])
+    assert same(zeros[:, 0], other[:, 0]) and same(zeros[:30, 1], other[:30, 1])
 
 
 def test_a_chunks_own_table_is_looked_up_before_its_groups():

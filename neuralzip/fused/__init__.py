@@ -6,17 +6,12 @@ plain loops over the streams, compiled by numba: the network's gates after its m
 (neuralzip.fused.lstm), the match model (fused.match), the context counts (fused.counts) and the probability maps
 (fused.apm). Every loop computes exactly what its tensor counterpart computes, in the same integers, bit for bit
 (tests/test_fused.py holds each pair equal, and the golden frequencies pin both); the tensor code remains the
-path on CUDA and wherever numba is missing, and the reference.
-
-NEURALZIP_FUSED=0 in the environment turns the loops off (the tensor code runs on the CPU too).
+path on CUDA and wherever numba is missing, and the reference. neuralzip.backend chooses between them.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-import torch
 
 try:
     import numba
@@ -32,11 +27,6 @@ def njit(function):
     if numba is None:
         return function
     return numba.njit(cache=True, nogil=True, boundscheck=False)(function)
-
-
-def enabled(device: torch.device) -> bool:
-    """Whether the predictor's parts on this device run the fused loops."""
-    return numba is not None and torch.device(device).type == "cpu" and os.environ.get("NEURALZIP_FUSED", "1") != "0"
 
 
 if numba is not None:

@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import torch
 
-from .. import modelfile, zoo
+from .. import backend, modelfile, zoo
 from ..counts import COST_DECAY, ContextCounts
 from ..model import LSTMModel, ModelConfig
 from ..predictor import chunk_groups
@@ -58,23 +57,24 @@ def record(config: ModelConfig, tensors: dict, data: bytes, chunk: int = 16384) 
     p = chunk_predictor(LSTMModel(plain, tensors), lengths, chunk)
     groups = chunk_groups([b * chunk for b in range(B)], config.match_group_bytes)
     counts = ContextCounts(groups, lengths.tolist(), config.count_orders, config.count_betas,
-                           config.count_table_bits, config.start_token, torch.device("cpu"),
+                           config.count_table_bits, config.start_token, backend.choose("cpu"),
                            word=config.count_word == 1)
-    # filled in place: a list of small tensors per step fragments the heap to gigabytes over millions of steps
-    prob = torch.zeros(B, T, dtype=torch.float64)
-    n, u, c = (torch.zeros(B, T, K, dtype=torch.int32) for _ in range(3))
+    # filled in place: a list of small arrays per step fragments the heap to gigabytes over millions of steps
+    prob = np.zeros((B, T), np.float64)
+    n, u, c = (np.zeros((B, T, K), np.int32) for _ in range(3))
+    rows, where = np.arange(B), p.model.backend
     for t in range(T):
-        f = p.frequencies().double()
-        sym = tokens[:, t]
-        seen, total, kinds = counts.lookup()
-        n[:, t], u[:, t] = total.squeeze(2), kinds.squeeze(2)
-        prob[:, t] = f.gather(1, sym[:, None]).squeeze(1) / f.sum(1)
-        c[:, t] = seen.gather(2, sym[:, None, None].expand(-1, K, 1)).squeeze(2)
-        p.advance(sym)
-        counts.update(t, sym)
-    live = torch.arange(T)[None, :] < lengths[:, None]                                       # (B, T)
+        f = where.to_host(p.frequencies()).astype(np.float64)
+        sym = tokens[:, t].copy()
+        seen, total, kinds = (counts.backend.to_host(x) for x in counts.lookup())
+        n[:, t], u[:, t] = total[:, :, 0], kinds[:, :, 0]
+        prob[:, t] = f[rows, sym] / f.sum(1)
+        c[:, t] = seen[rows, :, sym]
+        p.advance(where.array(sym))
+        counts.update(t, counts.backend.array(sym))
+    live = np.arange(T)[None, :] < lengths[:, None]                                          # (B, T)
     group = np.unique(groups, return_inverse=True)[1]
-    return Recording(prob.numpy(), n.numpy(), u.numpy(), c.numpy(), live.numpy(), group)
+    return Recording(prob, n, u, c, live, group)
 
 
 def _blend(r: Recording, betas: list[int]) -> np.ndarray:

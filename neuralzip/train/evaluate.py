@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import zoo
+from .. import backend, zoo
 from ..model import LSTMModel
 from ..predictor import Predictor, chunk_groups
 
@@ -19,32 +19,32 @@ def _chunks(data: bytes, chunk_size: int) -> list[bytes]:
     return [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)]
 
 
-def chunk_predictor(model: LSTMModel, lengths: torch.Tensor, chunk_size: int) -> Predictor:
+def chunk_predictor(model: LSTMModel, lengths: np.ndarray, chunk_size: int) -> Predictor:
     """A predictor for data's chunks in one lockstep batch, grouped as the engine would group them."""
     groups = chunk_groups([i * chunk_size for i in range(len(lengths))], model.config.match_group_bytes)
     return Predictor(model, len(lengths), int(lengths.max()), groups, lengths.tolist())
 
 
-def chunk_tokens(data: bytes, chunk_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def chunk_tokens(data: bytes, chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
     """data's chunks as one lockstep batch: tokens (B, T) int64, zero-padded, and each chunk's length (B,)."""
     chunks = _chunks(data, chunk_size)
-    lengths = torch.tensor([len(c) for c in chunks])
-    tokens = torch.zeros(len(chunks), int(lengths.max()), dtype=torch.int64)
+    lengths = np.array([len(c) for c in chunks], np.int64)
+    tokens = np.zeros((len(chunks), int(lengths.max())), np.int64)
     for b, c in enumerate(chunks):
-        tokens[b, :len(c)] = torch.from_numpy(np.frombuffer(c, dtype=np.uint8).astype(np.int64))
+        tokens[b, :len(c)] = np.frombuffer(c, dtype=np.uint8)
     return tokens, lengths
 
 
 def integer_bits(model: LSTMModel, data: bytes, chunk_size: int) -> float:
     """Total ideal code length in bits of data under the integer model (the range coder adds a few bytes)."""
     sym, lengths = chunk_tokens(data, chunk_size)
-    steps = sym.shape[1]
+    steps, rows, where = sym.shape[1], np.arange(len(sym)), model.backend
     predictor, bits = chunk_predictor(model, lengths, chunk_size), 0.0
     for t in range(steps):
-        f = predictor.frequencies().double()
-        p = f.gather(1, sym[:, t:t + 1]).squeeze(1) / f.sum(1)
-        bits += float(-torch.log2(p)[lengths > t].sum())
-        predictor.advance(sym[:, t])
+        f = where.to_host(predictor.frequencies()).astype(np.float64)
+        p = f[rows, sym[:, t]] / f.sum(1)
+        bits += float(-np.log2(p)[lengths > t].sum())
+        predictor.advance(where.array(sym[:, t].copy()))
     return bits
 
 
@@ -73,7 +73,7 @@ if __name__ == "__main__":
     p.add_argument("--checkpoint", type=Path)
     p.add_argument("--chunk", type=int, default=zoo.level(None).chunk_size)
     a = p.parse_args()
-    runtime = zoo.runtime(zoo.load(a.model), torch.device("cpu"))
+    runtime = zoo.runtime(zoo.load(a.model), backend.choose("cpu"))
     for f in a.files:
         data = f.read_bytes()
         line = f"{f.name}: integer {integer_bits(runtime, data, a.chunk) / len(data):.4f} bpb"

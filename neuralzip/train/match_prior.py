@@ -17,7 +17,6 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .. import modelfile, zoo
 from ..model import LSTMModel, ModelConfig
@@ -30,16 +29,18 @@ def cell_counts(model: LSTMModel, data: bytes, chunk: int = 16384) -> tuple[np.n
     tokens, lengths = chunk_tokens(data, chunk)
     steps = tokens.shape[1]
     p = chunk_predictor(model, lengths, chunk)
-    hits = torch.zeros(N_CELLS, dtype=torch.int64)
-    misses = torch.zeros(N_CELLS, dtype=torch.int64)
+    hits = np.zeros(N_CELLS, np.int64)
+    misses = np.zeros(N_CELLS, np.int64)
+    where = model.backend
     for t in range(steps):
         p.frequencies()
         live = lengths > t
-        before_h, before_m = p.match.hits.clone(), p.match.misses.clone()
-        p.advance(tokens[:, t])
-        hits += (p.match.hits - before_h)[live].sum(0) // PRIOR_UNIT     # padding past a chunk's end not counted
-        misses += (p.match.misses - before_m)[live].sum(0) // PRIOR_UNIT
-    return hits.numpy(), misses.numpy()
+        before_h, before_m = where.to_host(p.match.hits).copy(), where.to_host(p.match.misses).copy()
+        p.advance(where.array(tokens[:, t].copy()))
+        # padding past a chunk's end not counted
+        hits += (where.to_host(p.match.hits) - before_h)[live].sum(0) // PRIOR_UNIT
+        misses += (where.to_host(p.match.misses) - before_m)[live].sum(0) // PRIOR_UNIT
+    return hits, misses
 
 
 def prior(hits: np.ndarray, misses: np.ndarray, strength: int) -> list[int]:
