@@ -45,7 +45,7 @@ import numpy as np
 from . import backend, zoo
 from .api import BATCH_CHUNKS, NeuralZipCompressor, NeuralZipDecompressor, compress as _compress_local, \
     decompress as _decompress_local, decompress_streams
-from .pipeline import product_threads
+from .pipeline import set_product_threads
 
 IN_FLIGHT_PER_WORKER = 2     # one batch running on each actor, one waiting behind it
 RETRIES = 3                  # restarts of a dead actor, and runs of a batch whose actor died
@@ -78,7 +78,7 @@ class _Coder:
     models it has been sent, each loaded once."""
 
     def __init__(self, device: str):
-        product_threads(1)                # one core each: as many actors as cores (neuralzip.pipeline)
+        set_product_threads(1)                # one core each: as many actors as cores (neuralzip.pipeline)
         numba.set_num_threads(1)
         self._device = backend.choose(device)
         self._files = {}                  # sha256 -> ModelFile
@@ -231,7 +231,7 @@ class _FileCoder:
     that runs its products and numba on one thread (or on its GPU share)."""
 
     def __init__(self, compressing: bool, level: int | None, model: str | None):
-        product_threads(1)
+        set_product_threads(1)
         numba.set_num_threads(1)
         self._compressing, self._level, self._model = compressing, level, model
 

@@ -4,11 +4,13 @@ The batches of a stream share nothing (a batch holds whole match groups, fixed b
 can run side by side, each on a core: numba's loops and the matrix products release the GIL. The results come back
 in the order the batches went in, which is all the stream depends on: the same bytes whatever the thread count.
 
-`threads` is how many cores the batches in flight use between them, as zstd's -T: each running batch's matrix
-products get an equal share (share_threads(), which the engine calls between steps: product_threads() sets
-numpy's BLAS, through threadpoolctl, and torch's, where torch is loaded). With one thread the batch runs in the
-caller's thread on one core, and the products' setting is put back after. Never more threads than cores: where a product's threads wait on a core that another process holds,
-every step waits for that process's time slice (2 torch threads on 2 cores with one of them busy made a batch
+`threads` is how many cores the batches in flight use between them, as zstd's -T. Each running batch's torch
+products get an equal share (share_threads(), which the engine calls between steps; torch's setting is per
+thread), and numpy's products (the CPU's loops, neuralzip.backend) run on one thread each: OpenBLAS takes its
+setting from the thread that starts the work, so the pipeline sets it there, through threadpoolctl, while jobs
+run, and puts it back after. With one thread the batch runs in the caller's thread on one core. Never more
+threads than cores: where a product's threads wait on a core that another process holds, every step waits for
+that process's time slice (2 torch threads on 2 cores with one of them busy made a batch
 three times slower than 1 thread; neuralzip/models/CHOICES.md "Threads and a busy machine").
 
 Workers are threads named WORKER_NAME, one per batch (a batch takes seconds to minutes). Like a standard library
@@ -56,30 +58,40 @@ class _Cores:
 @functools.lru_cache(maxsize=None)
 def _blas():
     from threadpoolctl import ThreadpoolController
-    return ThreadpoolController()
+    return ThreadpoolController().select(user_api="blas")
 
 
-_product_threads = [0]          # what product_threads() last set (0: not yet)
+def product_threads() -> int:
+    """The threads numpy's matrix products may use now (1 where numpy has no BLAS that threadpoolctl knows)."""
+    return max([lib["num_threads"] for lib in _blas().info()], default=1)
 
 
-def product_threads(n: int) -> int:
-    """Let the matrix products (numpy's BLAS, and torch's where torch is loaded) use n threads; returns the
-    number they had. One setting for the process, as each library has it."""
-    before = _product_threads[0] or (_blas().info()[0]["num_threads"] if _blas().info() else 1)
-    if n != _product_threads[0]:
-        _blas().limit(limits=n, user_api="blas")
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(n)
-        _product_threads[0] = n
-    return before
+def set_product_threads(n: int) -> tuple[int, int | None]:
+    """Let the matrix products use n threads: numpy's BLAS (one setting for the process, which OpenBLAS takes
+    only from the thread that starts the work: call this there) and, where torch is loaded, torch's (per thread).
+    Returns what they had, for restore_product_threads."""
+    torch = sys.modules.get("torch")
+    saved = product_threads(), torch.get_num_threads() if torch is not None else None
+    _blas().limit(limits=n)
+    if torch is not None:
+        torch.set_num_threads(n)
+    return saved
+
+
+def restore_product_threads(saved: tuple[int, int | None]) -> None:
+    _blas().limit(limits=saved[0])
+    if saved[1] is not None:
+        sys.modules["torch"].set_num_threads(saved[1])
 
 
 def share_threads() -> None:
-    """Give the calling job's products its pipeline's share of threads now (a job calls this between steps: the
-    share changes as other jobs start and finish). Does nothing outside a job."""
+    """Give the calling job's torch products its pipeline's share of threads now (a job calls this between
+    steps: the share changes as other jobs start and finish; torch's setting is per thread). Does nothing outside
+    a job. numpy's products run on one thread in every job (Pipeline)."""
     cores = getattr(_job, "cores", None)
-    if cores is not None:
-        product_threads(cores.share())
+    torch = sys.modules.get("torch")
+    if cores is not None and torch is not None and cores.share() != torch.get_num_threads():
+        torch.set_num_threads(cores.share())
 
 
 class _Job:
@@ -94,11 +106,11 @@ class _Job:
                 cores.running += 1
             threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
             return
-        saved = product_threads(1)
+        saved = set_product_threads(1)
         try:
             self._result = function(*args)
         finally:
-            product_threads(saved)
+            restore_product_threads(saved)
         self._finished.set()
 
     def _run(self, function, args, cores: _Cores) -> None:
@@ -133,6 +145,8 @@ class Pipeline:
 
     def submit(self, tag, function, *args) -> None:
         """Start function(*args); tag comes back with its result."""
+        if self._cores is not None and not self._jobs:      # numpy's products on one thread while jobs run
+            self._saved = set_product_threads(1)
         self._jobs.append((tag, _Job(function, args, self._cores)))
 
     def __len__(self) -> int:
@@ -149,4 +163,8 @@ class Pipeline:
     def take(self):
         """(tag, result) of the oldest job, waiting for it; its exception, if it raised one."""
         tag, job = self._jobs.popleft()
-        return tag, job.result()
+        try:
+            return tag, job.result()
+        finally:
+            if self._cores is not None and not self._jobs:
+                restore_product_threads(self._saved)

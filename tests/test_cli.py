@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import neuralzip
+from neuralzip import backend
 from neuralzip import cli
 
 # small inputs: every byte costs a step of the network on the CPU; prose, so that neural frames win
@@ -338,7 +339,7 @@ def test_interrupt_leaves_input_and_no_temporary_file(text_file, tmp_path, monke
 def test_unusable_arguments_exit_1(text_file, tmp_path, capsys):
     assert nzip("--model", tmp_path / "no-such-model.nzm", text_file) == 1
     assert "no model" in capsys.readouterr().err
-    if not neuralzip.api.zoo.torch.cuda.is_available():
+    if not backend.torch_present() or not __import__("torch").cuda.is_available():
         assert nzip("--device", "cuda", text_file) == 1
         assert "CUDA" in capsys.readouterr().err
     assert listing(tmp_path) == ["a.txt"]

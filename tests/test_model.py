@@ -9,7 +9,7 @@ import torch
 from neuralzip import backend, fused, intops, zoo
 from neuralzip.intops import Int8Matrix, _float_matmul, rshift_round
 from neuralzip.model import LSTMModel
-from neuralzip.pipeline import product_threads
+from neuralzip.pipeline import restore_product_threads, set_product_threads
 
 TEXT = b"It was the best of times, it was the worst of times; \xff\x00 binary too.\n" * 2
 
@@ -46,13 +46,13 @@ def test_one_stream_alone_equals_the_same_stream_in_a_batch():
 def test_thread_count_does_not_change_the_bits():
     model = _model()
     rows = [TEXT, TEXT[::-1]] * 20
-    before = product_threads(1)
+    before = set_product_threads(1)
     try:
         one = _frequency_trace(model, rows)
-        product_threads(2)
+        set_product_threads(2)
         two = _frequency_trace(model, rows)
     finally:
-        product_threads(before)
+        restore_product_threads(before)
     assert torch.equal(one, two)
 
 

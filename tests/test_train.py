@@ -2,6 +2,7 @@
 
 import random
 
+import numpy as np
 import pytest
 
 import neuralzip
@@ -125,6 +126,8 @@ def test_float_state_gives_back_the_same_integer_model():
 
 
 def torch_equal(a, b) -> bool:
+    """Equal arrays (numpy, or torch tensors: a model file holds the former, training makes the latter)."""
+    a, b = (x if isinstance(x, np.ndarray) else x.numpy() for x in (a, b))
     return a.dtype == b.dtype and a.shape == b.shape and bool((a == b).all())
 
 

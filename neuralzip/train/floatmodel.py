@@ -65,7 +65,7 @@ class FloatLSTMModel(nn.Module):
 def float_state(model: ModelFile) -> dict[str, torch.Tensor]:
     """A FloatLSTMModel state dict (identity embedding, embed_dim = vocabulary) equal to an integer model up to
     the rounding of its requantization multipliers; export() of it gives back the same integer weights."""
-    c, t = model.config, model.tensors
+    c, t = model.config, {name: torch.from_numpy(array.copy()) for name, array in model.tensors.items()}
     s_hh = t["m_hh"].double() * H_SCALE / 2.0 ** (c.gate_bits + c.requant_shift)          # (4H,)
     s_out = t["m_out"].double() * H_SCALE / 2.0 ** (c.logit_bits + c.requant_shift)       # (V,)
     four_h = 4 * c.hidden
