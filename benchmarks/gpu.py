@@ -139,7 +139,7 @@ def check_kernels(device: torch.device, rows: list[int]):
     for name in _level_models():
         m = zoo.load(name)
         for weight in ("w_hh", "w_out"):
-            b = m.tensors[weight].to(device)
+            b = torch.from_numpy(m.tensors[weight]).to(device)
             k, n = b.shape
             matrix = intops.Int8Matrix(b)
             for r in rows:
@@ -200,17 +200,18 @@ def frequency_trace(model, rows: list[bytes], which: int) -> str:
     own group."""
     import hashlib
     from neuralzip.predictor import Predictor
-    steps = max(map(len, rows))
-    tokens = torch.tensor([list(r.ljust(steps, b"\0")) for r in rows], dtype=torch.int64).to(model.device)
+    import numpy as np
+    steps, where = max(map(len, rows)), model.backend
+    tokens = np.array([list(r.ljust(steps, b"\0")) for r in rows], np.int64)
     p, h = Predictor(model, len(rows), steps, list(range(len(rows))), [len(r) for r in rows]), hashlib.sha256()
     for t in range(len(rows[which])):
-        h.update(p.frequencies()[which].cpu().numpy().tobytes())
-        p.advance(tokens[:, t])
+        h.update(np.ascontiguousarray(where.to_host(p.frequencies())[which]).tobytes())
+        p.advance(where.array(tokens[:, t].copy()))
     return h.hexdigest()[:16]
 
 
 def check_traces(device: torch.device, size: int, wide: int, models: list[str]):
-    import os
+    from neuralzip.backend import Backend
     from neuralzip.model import LSTMModel
     from neuralzip import zoo
     data = mixed_file(1 << 16)
@@ -219,16 +220,10 @@ def check_traces(device: torch.device, size: int, wide: int, models: list[str]):
     results = []
     for name in models:
         m = zoo.load(name)
-        saved = os.environ.get("NEURALZIP_FUSED")
-        os.environ["NEURALZIP_FUSED"] = "1"
-        loops = frequency_trace(LSTMModel(m.config, m.tensors, "cpu"), [target], 0)
-        os.environ["NEURALZIP_FUSED"] = "0"          # the tensor path, wherever device is
-        try:
-            model = LSTMModel(m.config, m.tensors, device)
-            alone = frequency_trace(model, [target], 0)
-            batched = frequency_trace(model, others[:wide // 2] + [target] + others[wide // 2:], wide // 2)
-        finally:
-            os.environ.pop("NEURALZIP_FUSED") if saved is None else os.environ.__setitem__("NEURALZIP_FUSED", saved)
+        loops = frequency_trace(LSTMModel(m.config, m.tensors, Backend("cpu", loops=True)), [target], 0)
+        model = LSTMModel(m.config, m.tensors, Backend(str(device), loops=False))     # the tensor path
+        alone = frequency_trace(model, [target], 0)
+        batched = frequency_trace(model, others[:wide // 2] + [target] + others[wide // 2:], wide // 2)
         results.append((name, loops, alone, batched))
     bad = [r[0] for r in results if not r[1] == r[2] == r[3]]
     return not bad, (f"{len(results) - len(bad)} of {len(results)} models: CPU loops = {device.type} alone = "

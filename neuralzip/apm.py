@@ -31,14 +31,14 @@ from . import backend
 from .backend import Backend
 from .counts import next_word
 from .fused import apm as _loops
+from .fused.apm import POINTS      # per row: stretch -2048, -1920, ..., 2048 (in 256ths of a nat)
+from .fused.hashing import MURMUR as _HASH_MULTIPLIER
 from .tensorlib import torch
 
 PROB_BITS = 12                   # node probabilities in, 1 ... 4095
-POINTS = 33                      # per row: stretch -2048, -1920, ..., 2048 (in 256ths of a nat)
 ONE = 1 << 16                    # the maps' probabilities, 0 ... 65535
 LEAF_TOTAL_BITS = 24             # the rebuilt frequencies sum to 2**24 + 256
 FINAL_MIN, FINAL_MAX = 16, ONE - 16   # no node decision is ever surer than 4095 in 4096
-_HASH_MULTIPLIER = 0x5BD1E995    # below 2**31: a 32-bit value times it fits in int64
 # PAQ's squash at -2048, -1920, ..., 2048: 4096 / (1 + exp(-x / 256)), rounded as PAQ froze it
 _SQUASH_POINTS = [1, 2, 3, 6, 10, 16, 27, 45, 73, 120, 194, 310, 488, 747, 1101, 1546, 2047, 2549, 2994, 3348, 3607,
                   3785, 3901, 3975, 4022, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094]

@@ -36,27 +36,34 @@ never on their order or the batch, so every machine and batch computes the same 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import backend
 from .backend import Backend
 from .fused import counts as fused_counts
+from .fused.counts import COST_BITS, COST_DECAY, COUNT_MAX, Q_BITS, RECIPROCAL_BITS, WAYS
+from .fused.hashing import MURMUR as _HASH_MULTIPLIER, ORDER_SALT as _ORDER_SALT, WORD_SALT as _WORD_SALT
 from .intops import first_least, first_true
 from .tensorlib import torch
 
-Q_BITS = 22
-RECIPROCAL_BITS = 27             # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
 MAX_ORDER = 16                   # contexts are read from the last 16 bytes
-COUNT_MAX = 255
 MAX_BETA_SETS = 64
-COST_BITS = 12                   # running code lengths are in 2**-12 bits
-COST_DECAY = 6                   # each step keeps all but 1/64 of a group's running code lengths
-# floor(4096 log2(m / 256)) for m = 256 ... 511, exactly: floor(log2(m**4096)) - 4096 * 8, in integers
-LOG2_TABLE = [(m ** (1 << COST_BITS)).bit_length() - 1 - (8 << COST_BITS) for m in range(256, 512)]
-_HASH_MULTIPLIER = 0x5BD1E995    # MurmurHash2's, below 2**31 so that a 32-bit value times it fits in int64
-_ORDER_SALT = 0x9E3779B1
-_WORD_SALT = _ORDER_SALT ^ 0xFF    # the word context's, distinct from every order's
-WAYS = 4                         # rows a context may sit in
+
+
+def _log2_floor(m: int) -> int:
+    """floor(4096 log2(m / 256)), exactly: a double's log2 is within 1e-12 of it, which decides the floor unless it
+    lies within 1e-6 of an integer, and there the integers decide (m**4096's top bit: exact, but 100 times
+    slower, 70 ms for the table)."""
+    x = (1 << COST_BITS) * math.log2(m)
+    k = math.floor(x)
+    if min(x - k, k + 1 - x) < 1e-6:
+        k = (m ** (1 << COST_BITS)).bit_length() - 1
+    return k - (8 << COST_BITS)
+
+
+LOG2_TABLE = [_log2_floor(m) for m in range(256, 512)]     # floor(4096 log2(m / 256)) for m = 256 ... 511
 
 
 def _aligned_zeros(shape, dtype) -> np.ndarray:

@@ -31,6 +31,7 @@ import numpy as np
 from . import backend
 from .backend import Backend
 from .fused import match as fused_match
+from .fused.hashing import KNUTH as _HASH_MULTIPLIER
 from .apm import AdaptiveProbabilityMaps
 from .counts import MAX_BETA_SETS, MAX_ORDER, ContextCounts
 from .format import MAX_GROUP_BYTES
@@ -40,7 +41,6 @@ from .tensorlib import torch
 
 LENGTH_CAP = 64                  # match lengths are counted up to this
 BOOST_CAP = 10                   # the predicted byte's frequency grows at most 2**10-fold the total
-_HASH_MULTIPLIER = 2654435761    # Knuth's multiplicative hash, on the 32-bit context (above 2**31: see low32_product)
 # match length -> length bucket: each length up to 15 its own, then 16-23, 24-31, 32-47, 48-64
 _LENGTH_BUCKET = [min(n, 15) if n < 16 else 16 + (n >= 24) + (n >= 32) + (n >= 48) for n in range(LENGTH_CAP + 1)]
 # the network's probability of the predicted byte -> probability bucket, by thresholds in 64ths

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from neuralzip import zoo
-from neuralzip.counts import COUNT_MAX, ContextCounts
+from neuralzip.counts import COUNT_MAX, LOG2_TABLE, ContextCounts
 from neuralzip.model import LSTMModel
 from neuralzip.predictor import Predictor
 from neuralzip.train import count_betas
@@ -254,3 +254,8 @@ def test_the_estimate_of_adaptive_sets_follows_the_better_set():
     alone = [count_betas.code_length([r], [s]) for s in (trust, doubt)]
     both = count_betas.code_length([r], [trust, doubt])
     assert alone[0] < alone[1] and both < alone[0] + 0.1 * (alone[1] - alone[0])
+
+
+def test_the_log2_table_is_exact():
+    """The running code lengths' table, from doubles where they decide, equals the integers' answer everywhere."""
+    assert LOG2_TABLE == [(m ** 4096).bit_length() - 1 - 8 * 4096 for m in range(256, 512)]

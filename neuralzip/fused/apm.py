@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import floor_div, njit
+from .hashing import MASK32, MURMUR as HASH, next_word   # HASH: the maps' rows', and the scratch table's cells'
 
-POINTS = 33
-HASH = 0x5BD1E995            # the maps' row hash (neuralzip.apm._HASH_MULTIPLIER) and the cells' in the scratch table
-MASK32 = 0xFFFFFFFF
+POINTS = 33                  # per row (neuralzip.apm, which takes it from here)
 
 
 @njit
@@ -168,8 +167,4 @@ def update(t, symbols, lengths, history, word, group_base, kinds, order_base, sh
     for b in range(B):                    # every stream, finished or not, as the tensor code
         x = symbols[b]
         history[b] = ((history[b] << 8) | x) & MASK32
-        v, folded = word[b], x | 0x20
-        if (97 <= folded <= 122) or (0xC0 <= x < 0xE0) or (0x80 <= x < 0xC0 and v != 0):
-            word[b] = (((v ^ (x if x >= 128 else folded)) * HASH) & MASK32) | 1
-        else:
-            word[b] = 0
+        word[b] = next_word(word[b], x)

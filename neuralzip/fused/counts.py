@@ -12,15 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import floor_div as _floor_div, njit, prefetch as _prefetch
+from .hashing import MASK32 as _MASK32, MURMUR as _MULTIPLIER, next_word as _next_word
 
-_Q_BITS = 22                  # neuralzip.counts' constants (that module imports this one, not the reverse)
-_RECIPROCAL_BITS = 27
-_COUNT_MAX = 255
-_COST_BITS = 12
-_COST_DECAY = 6
-_MULTIPLIER = 0x5BD1E995
-_MASK32 = 0xFFFFFFFF
-_WAYS = 4
+# the counts' constants, defined here and read by neuralzip.counts (which imports this module, not the reverse)
+Q_BITS = 22
+RECIPROCAL_BITS = 27         # (2 c Q + beta q) <= (2 n + beta) Q, so times 2**27 / (2 n + beta) fits in int64
+COUNT_MAX = 255
+COST_BITS = 12               # running code lengths are in 2**-12 bits
+COST_DECAY = 6               # each step keeps all but 1/64 of a group's running code lengths
+WAYS = 4                     # rows a context may sit in
 _FIBONACCI = 0x9E3779B97F4A7C15 - (1 << 64)    # 2**64 / the golden ratio, as an int64 (hashing rows)
 _AHEAD = 4                    # how many streams (or rows) ahead a loop asks for the rows it will read
 
@@ -51,7 +51,7 @@ def locate(words, word, has_word, masks, salts, group, table_bits, tags, totals,
     B, K = rows.shape
     W = words.shape[1]
     free = 32 - table_bits
-    low = (_WAYS << free) - 1
+    low = (WAYS << free) - 1
     for b in range(B):
         base = group[b] << table_bits
         for k in range(K):
@@ -65,7 +65,7 @@ def locate(words, word, has_word, masks, salts, group, table_bits, tags, totals,
                     h = ((h ^ (words[b, w] & masks[order, w])) * _MULTIPLIER) & _MASK32
             h = h ^ (h >> 15)
             h = ((h * _MULTIPLIER) & _MASK32) ^ (h >> 13)
-            bucket = base + ((h >> free) & -_WAYS)
+            bucket = base + ((h >> free) & -WAYS)
             tag[b, k] = (h & low) + 1
             rows[b, k] = bucket
             _prefetch(tags, bucket)          # every bucket asked for first, then read
@@ -74,14 +74,14 @@ def locate(words, word, has_word, masks, salts, group, table_bits, tags, totals,
         for k in range(K):
             bucket, g = rows[b, k], tag[b, k]
             way = -1
-            for w in range(_WAYS):
+            for w in range(WAYS):
                 if tags[bucket + w] == g:
                     way = w
                     break
             found[b, k] = way >= 0
             if way < 0:                      # the bucket's row of fewest counts, the first such
                 way = 0
-                for w in range(1, _WAYS):
+                for w in range(1, WAYS):
                     if totals[bucket + w] < totals[bucket + way]:
                         way = w
             rows[b, k] = bucket + way
@@ -118,48 +118,38 @@ def mix(freqs, cost, group, betas, rows, found, empty, counts, totals, kinds, fa
         # freqs from 0 to 2**31 (f 2**22 below 2**53): every q stays at most Q = 2**22 (a weighted mean of
         # c Q / n <= Q and the q before, as every row's total is the sum of its counts), so that every product
         # below is of two factors below 2**32
-        small = fast and total > 0 and low >= 0 and high < (1 << (53 - _Q_BITS))
+        small = fast and total > 0 and low >= 0 and high < (1 << (53 - Q_BITS))
         if small:
             inverse = np.true_divide(1.0, np.float64(total))
             for v in range(V):
-                out[b, v] = _floor_times(np.int64(freqs[b, v]) << _Q_BITS, total, inverse)
+                out[b, v] = _floor_times(np.int64(freqs[b, v]) << Q_BITS, total, inverse)
         else:
             for v in range(V):
-                out[b, v] = (np.int64(freqs[b, v]) << _Q_BITS) // total
+                out[b, v] = (np.int64(freqs[b, v]) << Q_BITS) // total
         j = chosen[group[b]]
         for k in range(K):
             row = rows[b, k] if found[b, k] else empty
             beta = kinds[row] * betas[j, k, 0] + betas[j, k, 1]
-            reciprocal = (1 << _RECIPROCAL_BITS) // ((totals[row] << 1) + beta)
+            reciprocal = (1 << RECIPROCAL_BITS) // ((totals[row] << 1) + beta)
             bm = beta * reciprocal
             if not small:
-                cm = reciprocal << (_Q_BITS + 1)
+                cm = reciprocal << (Q_BITS + 1)
                 for v in range(V):
-                    out[b, v] = (np.int64(counts[row, v]) * cm + bm * out[b, v]) >> _RECIPROCAL_BITS
+                    out[b, v] = (np.int64(counts[row, v]) * cm + bm * out[b, v]) >> RECIPROCAL_BITS
             elif found[b, k]:
                 # (2 c Q + beta q) * reciprocal as (c reciprocal) 2 Q + (beta reciprocal) q: the masks change no
                 # value (each is below 2**32), they let the products run as 32 by 32 bits
                 reciprocal &= _MASK32
                 bm &= _MASK32
                 for v in range(V):
-                    out[b, v] = (((np.int64(counts[row, v]) * reciprocal) << (_Q_BITS + 1))
-                                 + (out[b, v] & _MASK32) * bm) >> _RECIPROCAL_BITS
-            elif bm != 1 << _RECIPROCAL_BITS:  # the empty row: no counts (and with beta a power of 2, no change)
+                    out[b, v] = (((np.int64(counts[row, v]) * reciprocal) << (Q_BITS + 1))
+                                 + (out[b, v] & _MASK32) * bm) >> RECIPROCAL_BITS
+            elif bm != 1 << RECIPROCAL_BITS:  # the empty row: no counts (and with beta a power of 2, no change)
                 bm &= _MASK32
                 for v in range(V):
-                    out[b, v] = ((out[b, v] & _MASK32) * bm) >> _RECIPROCAL_BITS
+                    out[b, v] = ((out[b, v] & _MASK32) * bm) >> RECIPROCAL_BITS
         for v in range(V):
             out[b, v] += 1
-
-
-@njit
-def _next_word(current, s):
-    """neuralzip.counts.next_word for one stream."""
-    folded = s | 0x20
-    letter = ((97 <= folded <= 122) or (0xC0 <= s < 0xE0) or (0x80 <= s < 0xC0 and current != 0))
-    if not letter:
-        return np.int64(0)
-    return (((current ^ (s if s >= 128 else folded)) * _MULTIPLIER) & _MASK32) | 1
 
 
 @njit
@@ -185,9 +175,9 @@ def update(t, symbols, lengths, group, rows, tag, found, discard, empty, counts,
     if score:
         for g in range(G):
             for j in range(J):
-                cost[g, j] -= cost[g, j] >> _COST_DECAY
+                cost[g, j] -= cost[g, j] >> COST_DECAY
         q = np.empty(J, np.int64)
-        one = np.int64(1 << _RECIPROCAL_BITS)
+        one = np.int64(1 << RECIPROCAL_BITS)
         # the contexts whose empty row changes no set's q (beta = b_k, a power of 2 for every set: beta times
         # 2**27 // beta is 2**27), for q from 0 to 2**23 (as the chain keeps it, from such a q0)
         unit = np.empty(K, np.bool_)
@@ -209,7 +199,7 @@ def update(t, symbols, lengths, group, rows, tag, found, discard, empty, counts,
             if b < 0 or lengths[b] <= t:     # a finished stream adds 0
                 continue
             x = symbols[b]
-            q0 = (np.int64(freqs[b, x]) << _Q_BITS) // sums[b]        # mix()'s for the byte
+            q0 = (np.int64(freqs[b, x]) << Q_BITS) // sums[b]        # mix()'s for the byte
             for j in range(J):
                 q[j] = q0
             plain = 0 <= q0 <= 1 << 23
@@ -217,16 +207,16 @@ def update(t, symbols, lengths, group, rows, tag, found, discard, empty, counts,
                 if plain and unit[k] and not found[b, k]:
                     continue
                 row = rows[b, k] if found[b, k] else empty
-                c = np.int64(counts[row, x]) << (_Q_BITS + 1)
+                c = np.int64(counts[row, x]) << (Q_BITS + 1)
                 n2, u = totals[row] << 1, kinds[row]
                 if fast:
                     for j in range(J):
                         beta = u * betas_a[k, j] + betas_b[k, j]
-                        q[j] = ((c + beta * q[j]) * _floor_div(one, n2 + beta)) >> _RECIPROCAL_BITS
+                        q[j] = ((c + beta * q[j]) * _floor_div(one, n2 + beta)) >> RECIPROCAL_BITS
                 else:
                     for j in range(J):
                         beta = u * betas_a[k, j] + betas_b[k, j]
-                        q[j] = ((c + beta * q[j]) * (one // (n2 + beta))) >> _RECIPROCAL_BITS
+                        q[j] = ((c + beta * q[j]) * (one // (n2 + beta))) >> RECIPROCAL_BITS
             g = group[b]
             for j in range(J):
                 p = q[j] + 1
@@ -234,8 +224,8 @@ def update(t, symbols, lengths, group, rows, tag, found, discard, empty, counts,
                 for shift in (16, 8, 4, 2, 1):
                     if top + shift <= 30 and p >= (np.int64(2) << (top + shift - 1)):
                         top += shift
-                log2 = (top << _COST_BITS) + log2_table[((p << 8) >> top) - 256]
-                cost[g, j] += ((_Q_BITS + 2) << _COST_BITS) - log2
+                log2 = (top << COST_BITS) + log2_table[((p << 8) >> top) - 256]
+                cost[g, j] += ((Q_BITS + 2) << COST_BITS) - log2
     # the rows written this step (finished streams: the discard row), through a hash table of this step's rows,
     # each with its writers (a list through head and link), whether one of them found its context there and the
     # largest writing tag; then each row as torch.unique gathers it, in any order
@@ -293,7 +283,7 @@ def update(t, symbols, lengths, group, rows, tag, found, discard, empty, counts,
         full = False
         for c in range(distinct):
             s = cells[c]
-            if np.int64(counts[r, s]) + add[s] > _COUNT_MAX:
+            if np.int64(counts[r, s]) + add[s] > COUNT_MAX:
                 full = True
         if full:                             # a count would pass 255: the row is halved first
             total, kind = np.int64(0), np.int64(0)
@@ -306,7 +296,7 @@ def update(t, symbols, lengths, group, rows, tag, found, discard, empty, counts,
         for c in range(distinct):
             s = cells[c]
             before = np.int64(counts[r, s])
-            after = min(before + add[s], _COUNT_MAX)
+            after = min(before + add[s], COUNT_MAX)
             counts[r, s] = after
             totals[r] += after - before
             kinds[r] += before == 0
