@@ -69,7 +69,7 @@ def exact_work():
     inside lets batches on several threads nest, and the last one out restores the setting (with its warn_only).
     While a batch runs, other threads of the process see the mode off."""
     global _mode_users, _mode_saved
-    if "torch" not in sys.modules:      # no mode to set aside: the loops' form never imports torch
+    if sys.modules.get("torch") is None:      # no mode to set aside: the loops never import torch
         yield
         return
     with _mode_lock:
