@@ -14,6 +14,7 @@ for comparing the two, read here only.
 from __future__ import annotations
 
 import importlib.util
+import mmap
 import os
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from .tensorlib import torch
 
-DEVICES = ("cpu", "cuda", "auto")
+SMALL_TABLE_BYTES = 1 << 20     # tables below this come from numpy; larger ones from pages of their own
 
 
 def numba_present() -> bool:
@@ -41,9 +42,12 @@ def _gpu_present() -> bool:
 
 @dataclass(frozen=True)
 class Backend:
-    """A device ("cpu", "cuda", "cuda:1") and the form the predictor takes there (loops: numba on numpy)."""
+    """A device ("cpu", "cuda", "cuda:1") and the form the predictor takes there (loops: numba on numpy); with
+    huge_pages, the loops' large tables ask for 2 MiB pages (fewer TLB misses on their random reads), which a batch
+    of enough content fills anyway: a smaller one would pay 2 MiB for each byte it writes."""
     device: str
     loops: bool
+    huge_pages: bool = False
 
     @property
     def type(self) -> str:
@@ -53,11 +57,19 @@ class Backend:
         return torch.device(self.device)
 
     def zeros(self, shape, dtype) -> np.ndarray:
-        """A zero table. Loops: numpy's calloc, whose pages cost nothing until touched (a small input touches few
-        of a 128 MiB table's); tensors: made on the device, never on the host."""
-        if self.loops:
+        """A zero table. Loops: a large one is an anonymous mapping of its own, whose pages cost nothing until
+        written, so that memory grows with the input (a small input writes to few of a 128 MiB table's pages), and
+        which starts on a page, so its rows lie on whole cache lines; numpy's own large arrays ask for huge pages,
+        and one write would cost 2 MiB. Tensors: made on the device, never on the host."""
+        if not self.loops:
+            return torch.zeros(shape, dtype=torch_dtype(dtype), device=self.device)
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        if size < SMALL_TABLE_BYTES:
             return np.zeros(shape, dtype)
-        return torch.zeros(shape, dtype=torch_dtype(dtype), device=self.device)
+        pages = mmap.mmap(-1, size)
+        if self.huge_pages and hasattr(mmap, "MADV_HUGEPAGE"):
+            pages.madvise(mmap.MADV_HUGEPAGE)
+        return np.frombuffer(pages, dtype).reshape(shape)
 
     def array(self, values: np.ndarray):
         """values in this backend's form: the array itself, or a tensor on the device."""

@@ -66,15 +66,6 @@ def _log2_floor(m: int) -> int:
 LOG2_TABLE = [_log2_floor(m) for m in range(256, 512)]     # floor(4096 log2(m / 256)) for m = 256 ... 511
 
 
-def _aligned_zeros(shape, dtype) -> np.ndarray:
-    """A zero host table starting on a 64-byte boundary (calloc's start 16 bytes past a page), so that a row of
-    counts and a bucket of tags and totals lie on whole cache lines: a row read is 4 lines from memory, not 5."""
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    raw = np.zeros(size + 64, np.uint8)
-    start = -raw.ctypes.data % 64
-    return raw[start:start + size].view(dtype).reshape(shape)
-
-
 class ContextCounts:
     """Counts of the bytes that followed each context of the given orders, per group, for a batch of streams.
 
@@ -98,12 +89,13 @@ class ContextCounts:
         self.group = np.array([label[g] for g in groups], np.int64)                           # (B,)
         self.base = self.group[:, None] << table_bits                                         # (B, 1)
         rows = len(label) << table_bits
-        zeros = _aligned_zeros if where.loops else where.zeros
-        self.counts = zeros((rows + 2, 256), np.uint8)                                        # (R + 2, 256)
+        # a row of counts and a bucket of tags and totals on whole cache lines (Backend.zeros' large tables start
+        # on a page): a row read is 4 lines from memory, not 5
+        self.counts = where.zeros((rows + 2, 256), np.uint8)                                  # (R + 2, 256)
         # 0: empty; row R: finished streams write there, R+1: none
-        self.tags = zeros(rows + 2, np.int64)
-        self.totals = zeros(rows + 2, np.int64)       # each row's sum of counts
-        self.kinds = zeros(rows + 2, np.int64)        # and how many of them are not 0
+        self.tags = where.zeros(rows + 2, np.int64)
+        self.totals = where.zeros(rows + 2, np.int64)       # each row's sum of counts
+        self.kinds = where.zeros(rows + 2, np.int64)        # and how many of them are not 0
         self.discard, self.empty = rows, rows + 1       # what a context not found reads: no counts
         self._ways = np.arange(WAYS, dtype=np.int64)
         self.betas = np.array(betas, np.int64).reshape(-1, len(orders) + word, 2)               # (J, K, 2)

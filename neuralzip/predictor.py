@@ -26,6 +26,8 @@ batch.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from . import backend
@@ -47,6 +49,7 @@ _LENGTH_BUCKET = [min(n, 15) if n < 16 else 16 + (n >= 24) + (n >= 32) + (n >= 4
 _P_THRESHOLDS = [1, 4, 8, 16, 32, 48, 56]
 N_CELLS = (max(_LENGTH_BUCKET) + 1) * (len(_P_THRESHOLDS) + 1)     # 20 x 8 = 160
 PRIOR_UNIT = 16                  # the priors are in 16ths of an observation
+HUGE_PAGES_FROM = 1 << 20        # a batch of this much content fills its tables' 2 MiB pages (neuralzip.backend)
 
 
 class MatchModel:
@@ -186,6 +189,9 @@ class Predictor:
         self.match = self.counts = self.apm = None
         groups = list(range(batch)) if groups is None else list(groups)
         lengths = [steps] * batch if lengths is None else list(lengths)
+        where = model.backend
+        if where.loops and sum(lengths) >= HUGE_PAGES_FROM:
+            where = dataclasses.replace(where, huge_pages=True)
         if c.match_context:
             if c.match_context != 4 or len(c.match_prior) != 2 * N_CELLS or min(c.match_prior) < 1:
                 raise ValueError(f"a match model needs match_context 4 and match_prior of {2 * N_CELLS} "
@@ -196,7 +202,7 @@ class Predictor:
             if c.match_local_bits and not (g and 8 <= c.match_local_bits <= 24):
                 raise ValueError("match_local_bits must be 0, or 8 to 24 with match groups")
             self.match = MatchModel(groups, lengths, steps, c.match_context, c.match_table_bits, c.match_prior,
-                                    model.backend, c.match_local_bits)
+                                    where, c.match_local_bits)
         if c.count_orders:
             orders, betas = list(c.count_orders), list(c.count_betas)
             contexts = len(orders) + (c.count_word == 1)
@@ -209,7 +215,7 @@ class Predictor:
                                  f"1 to {MAX_BETA_SETS} sets of two betas per context (the second positive) and "
                                  "count_table_bits from 8 to 24")
             self.counts = ContextCounts(groups, lengths, orders, betas, c.count_table_bits, c.start_token,
-                                        model.backend, word=c.count_word == 1)
+                                        where, word=c.count_word == 1)
         if c.apm_orders:
             orders = list(c.apm_orders)
             if not (c.match_group_bytes and orders == sorted(set(orders)) and 1 <= orders[0] and orders[-1] <= 3
@@ -219,7 +225,7 @@ class Predictor:
                                  "apm_word 0 or 1, apm_table_bits from 8 to 24 for orders above 1 or a word map, "
                                  "apm_limit from 1 to 1023, apm_share from 0 to 16 and apm_mass from 0 to 24")
             self.apm = AdaptiveProbabilityMaps(groups, lengths, orders, c.apm_table_bits, c.apm_limit,
-                                               c.apm_share, c.start_token, model.backend, word=c.apm_word == 1,
+                                               c.apm_share, c.start_token, where, word=c.apm_word == 1,
                                                mass=c.apm_mass)
 
     def frequencies(self):
