@@ -115,5 +115,5 @@ def choose(device=None) -> Backend:
         raise ValueError("device 'cuda' was asked for but CUDA is not available; use device='cpu' or 'auto'")
     loops = kind == "cpu" and numba_present() and os.environ.get("NEURALZIP_FUSED", "1") != "0"
     if not loops and not torch_present():
-        raise ValueError(f"device {device!r} needs torch (pip install torch) or, on the CPU, numba")
+        raise ValueError(f"device {device!r} needs torch (pip install 'neuralzip[torch]') or, on the CPU, numba")
     return Backend(device, loops)

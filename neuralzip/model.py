@@ -122,11 +122,6 @@ class LSTMModel:
             self.t = {name: self.backend.array(x) for name, x in self.t.items()}
         self._hh, self._out = Int8Matrix(self.t["w_hh"]), Int8Matrix(self.t["w_out"])
 
-    @property
-    def device(self):
-        """The torch device of the tensor form (the loops' is the CPU)."""
-        return self.backend.torch_device()
-
     def initial_state(self, batch: int) -> LSTMState:
         H = self.config.hidden
         return LSTMState(h=self.backend.array(np.zeros((batch, H), np.int8)),

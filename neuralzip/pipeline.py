@@ -6,9 +6,9 @@ in the order the batches went in, which is all the stream depends on: the same b
 
 `threads` is how many cores the batches in flight use between them, as zstd's -T. Each running batch's torch
 products get an equal share (share_threads(), which the engine calls between steps; torch's setting is per
-thread), and numpy's products (the CPU's loops, neuralzip.backend) run on one thread each: OpenBLAS takes its
-setting from the thread that starts the work, so the pipeline sets it there, through threadpoolctl, while jobs
-run, and puts it back after. With one thread the batch runs in the caller's thread on one core. Never more
+thread), and numpy's products (the CPU's loops, neuralzip.backend) run on one thread each: the first pipeline of
+the process to take a job sets them so (through threadpoolctl) in the thread that submits it, and the last to
+finish puts the setting back, so that it never changes under a running product. With one thread the batch runs in the caller's thread on one core. Never more
 threads than cores: where a product's threads wait on a core that another process holds, every step waits for
 that process's time slice (2 torch threads on 2 cores with one of them busy made a batch
 three times slower than 1 thread; neuralzip/models/CHOICES.md "Threads and a busy machine").
@@ -84,6 +84,26 @@ def restore_product_threads(saved: tuple[int, int | None]) -> None:
         sys.modules["torch"].set_num_threads(saved[1])
 
 
+_running = [0, None]         # pipelines with jobs, in the whole process, and the products' setting before the first
+_running_lock = threading.Lock()
+
+
+def _start_running() -> None:
+    """A pipeline takes its first job: numpy's products go to one thread, if no pipeline had them already. Only
+    while no job of any pipeline runs is the setting changed: OpenBLAS must not change it under a product."""
+    with _running_lock:
+        if _running[0] == 0:
+            _running[1] = set_product_threads(1)
+        _running[0] += 1
+
+
+def _stop_running() -> None:
+    with _running_lock:
+        _running[0] -= 1
+        if _running[0] == 0:
+            restore_product_threads(_running[1])
+
+
 def share_threads() -> None:
     """Give the calling job's torch products its pipeline's share of threads now (a job calls this between
     steps: the share changes as other jobs start and finish; torch's setting is per thread). Does nothing outside
@@ -106,12 +126,10 @@ class _Job:
                 cores.running += 1
             threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
             return
-        saved = set_product_threads(1)
         try:
             self._result = function(*args)
         finally:
-            restore_product_threads(saved)
-        self._finished.set()
+            self._finished.set()
 
     def _run(self, function, args, cores: _Cores) -> None:
         _job.cores = cores
@@ -145,9 +163,15 @@ class Pipeline:
 
     def submit(self, tag, function, *args) -> None:
         """Start function(*args); tag comes back with its result."""
-        if self._cores is not None and not self._jobs:      # numpy's products on one thread while jobs run
-            self._saved = set_product_threads(1)
-        self._jobs.append((tag, _Job(function, args, self._cores)))
+        if not self._jobs:
+            _start_running()
+        try:
+            job = _Job(function, args, self._cores)
+        except BaseException:          # a job run in the caller's thread raised
+            if not self._jobs:
+                _stop_running()
+            raise
+        self._jobs.append((tag, job))
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -166,5 +190,5 @@ class Pipeline:
         try:
             return tag, job.result()
         finally:
-            if self._cores is not None and not self._jobs:
-                restore_product_threads(self._saved)
+            if not self._jobs:
+                _stop_running()

@@ -51,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.lexists(args.output) and not args.force:
         print(f"{PROG}: {args.output} already exists; use -f to overwrite", file=sys.stderr)
         return 1
-    from .fit import fit      # torch's training machinery only when training
+    try:
+        from .fit import fit      # torch's training machinery only when training
+    except ImportError as e:
+        print(f"{PROG}: training needs torch ({e}): pip install 'neuralzip[torch]'", file=sys.stderr)
+        return 1
     directory = os.path.dirname(args.output) or "."
     log = (lambda line: None) if args.quiet else (lambda line: print(f"{PROG}: {line}", file=sys.stderr, flush=True))
     try:
