@@ -263,8 +263,9 @@ class NeuralZipDecompressor:
         if self._decodable():
             if not decode:
                 return False
-            self._decode_pending(len(self._pending) if self._ended else self._ready())
-            if self._ended:
+            ready = self._ready()       # at the end too, the full batch first: batches are cut as mid-stream
+            self._decode_pending(ready or len(self._pending))
+            if self._ended and not self._pending:
                 while self._batches:
                     self._take_batch()
                 self._finish()
