@@ -104,9 +104,9 @@ class NeuralZipCompressor:
         # chunks still held: so the stream's last frame is always written here, and flagged so, whatever the calls
         out += self._span_frames(final=True) + self._end_stored(last=True)
         self._finished = True
-        if self._frames and self._last_written:
-            return bytes(out)
-        return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())   # no frames: empty
+        if not self._last_written:      # an empty stream, with no frame to flag
+            out += EndFrame(self._total, self._frames, self._crc).to_bytes()
+        return bytes(out)
 
     def _batch_size(self, width: int) -> int:
         """Bytes in a batch of width chunks. A batch holds whole groups of chunks (those that share a match
@@ -354,7 +354,7 @@ class NeuralZipDecompressor:
             self._total += len(chunk)
 
     def _finish(self) -> None:
-        end = self._end             # None after a last frame: the totals are those of the frames, checked by their CRCs
+        end = self._end             # None after a last frame: the frames' CRCs have checked the content
         if end is not None and (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
             raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
         self._done = True
@@ -456,7 +456,7 @@ def describe(data, *, model: str | os.PathLike | None = None) -> list[StreamInfo
             info.original_size += frame.size
             if frame.last:
                 break
-        else:
+        else:                           # ended by an end frame, whose totals are checked
             if frame.total_size != info.original_size or frame.frames != sum(info.frames.values()):
                 raise NeuralZipError("damaged stream: the end-of-stream sizes do not match the frames")
         info.compressed_size = reader.position - begin

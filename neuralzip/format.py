@@ -1,8 +1,10 @@
 """The .nz stream format: headers, frames and checksums, as bytes only (see FORMAT.md).
 
 Writers make version 3 (a 10-byte header: the chunk size as a power of two, the model named by the first 4 bytes
-of its SHA-256; the last frame flagged, so that no end frame follows it); readers read versions 1, 2 and 3. Parsers take a buffer and a position and return ``None`` when the buffer ends before the item
-does, so the same code serves whole buffers and incremental decompression; damaged bytes raise NeuralZipError.
+of its SHA-256; the last frame flagged, so that no end frame follows it; each frame's CRC over the content so far);
+readers read versions 1, 2 and 3. Parsers take a buffer and a position and return ``None`` when the buffer ends
+before the item does, so the same code serves whole buffers and incremental decompression; damaged bytes raise
+NeuralZipError.
 """
 
 from __future__ import annotations
