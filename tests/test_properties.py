@@ -128,6 +128,18 @@ def test_duplicated_or_dropped_frames_are_refused(frames, message):
         neuralzip.decompress(join(HEAD, [FRAMES[i] for i in frames], END))
 
 
+def test_frames_that_need_no_model_are_refused_out_of_place_too():
+    """Zstd and stored frames decode alone, each to the bytes its CRC was made for: only a CRC over the content so
+    far (or an end frame's totals, as in version 2) tells that they are out of place."""
+    from conftest import zstd_chunk
+    data = zstd_chunk(1) + random.Random(3).randbytes(4096) + zstd_chunk(2)
+    head, frames, end = split(neuralzip.compress(data, 1))
+    assert [f[0] & ~LAST_FRAME for f in frames] == [Method.ZSTD, Method.STORED, Method.ZSTD] and not end
+    for order in ([1, 0, 2], [0, 0, 2], [0, 2]):
+        with pytest.raises(NeuralZipError, match="does not match its checksum"):
+            neuralzip.decompress(join(head, [frames[i] for i in order], end))
+
+
 def test_a_stream_cut_after_a_frame_that_is_not_its_last_is_truncated():
     for count in range(len(FRAMES)):
         with pytest.raises(EOFError):
