@@ -37,7 +37,8 @@ def seeds() -> list[tuple[str, bytes | set[bytes], bytes]]:
     out = [(name, data, neuralzip.compress(data, 1)) for name, data in cases]
     # the same, framed as format version 2 (which readers still read): a header CRC, an end frame
     model = neuralzip.zoo.load(neuralzip.zoo.level(1).model)
-    out.append(("mixed-v2", mixed, reframe(out[1][2], StreamHeader(model.name, model.sha256[:8], 4096, version=2))))
+    version_2 = StreamHeader(model.name, model.sha256[:8], 4096, version=2)
+    out.append(("mixed-v2", mixed, reframe(out[1][2], version_2)))
     # cut at the boundary, the first stream alone is valid; an appended cut copy may end with a whole stream
     out.append(("two-streams", {PROSE, PROSE * 2, PROSE * 3},
                 neuralzip.compress(PROSE, 1) + neuralzip.compress(PROSE, 6)))
