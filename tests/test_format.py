@@ -194,12 +194,12 @@ def test_a_one_byte_input_is_at_most_24_bytes_at_every_level():
 
 def test_a_one_chunk_text_is_no_larger_than_in_version_2():
     """A 4 KiB chunk of prose at the default level: 850 bytes in format version 2 (953c18f, measured 2026-12-07
-    with neuralzip.compress(tests.conftest.prose(4096, 1))), 31 fewer now: a header of 10 bytes for 33, and no
+    with neuralzip.compress(tests.conftest.prose(4096, 1))), 819 in version 3: a header of 10 bytes for 33, and no
     end frame of 8."""
     from conftest import prose
     data = prose(4096, 1)
     blob = neuralzip.compress(data)
-    assert len(blob) == 850 - 31 and neuralzip.decompress(blob) == data
+    assert len(blob) <= 850 - 31 and neuralzip.decompress(blob) == data
 
 
 def test_a_version_2_stream_still_decodes():
