@@ -178,7 +178,7 @@ class NeuralZipCompressor:
         return self._frame(Method.STORED, original, original, last)
 
     def _frame(self, method: Method, original: bytes, payload: bytes, last: bool = False) -> bytes:
-        frame = Frame(method, len(original), len(payload), frame_crc32(original, self._crc), last)
+        frame = Frame(method, len(original), len(payload), frame_crc32(original, self._crc, last=last), last)
         self._crc = crc32(original, self._crc)
         self._frames += 1
         self._total += len(original)
@@ -346,7 +346,8 @@ class NeuralZipDecompressor:
         frames, chunks = self._batches.take()
         self._decoding_size -= sum(f.size for f, _, _ in frames)
         for (frame, _, _), chunk in zip(frames, chunks):
-            if len(chunk) != frame.size or frame_crc32(chunk, self._crc, self._header.version) != frame.crc32:
+            if len(chunk) != frame.size or \
+                    frame_crc32(chunk, self._crc, self._header.version, frame.last) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")
             self._output.put(chunk)
             self._crc = crc32(chunk, self._crc)

@@ -1,10 +1,10 @@
 """The .nz stream format: headers, frames and checksums, as bytes only (see FORMAT.md).
 
 Writers make version 3 (a 10-byte header: the chunk size as a power of two, the model named by the first 4 bytes
-of its SHA-256; the last frame flagged, so that no end frame follows it; each frame's CRC over the content so far);
-readers read versions 1, 2 and 3. Parsers take a buffer and a position and return ``None`` when the buffer ends
-before the item does, so the same code serves whole buffers and incremental decompression; damaged bytes raise
-NeuralZipError.
+of its SHA-256; the last frame flagged, so that no end frame follows it; each frame's CRC over the content so far,
+the last one's inverted); readers read versions 1, 2 and 3. Parsers take a buffer and a position and return
+``None`` when the buffer ends before the item does, so the same code serves whole buffers and incremental
+decompression; damaged bytes raise NeuralZipError.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ _HEAD_V1 = struct.Struct("<4sBBBI32sB")   # magic, version, flags, coder, chunk_
 _FRAME_V1 = struct.Struct("<BIII")        # method, original size, payload size, crc32 of the original
 _END_V1 = struct.Struct("<BQII")          # END, total original size, frame count, crc32 of all original bytes
 _CRC = struct.Struct("<I")
+_CRC_MASK = 0xFFFFFFFF
 MAX_VARINT_BYTES = 10                     # enough for any 64-bit value
 
 
@@ -150,11 +151,15 @@ def crc32(data, value: int = 0) -> int:
     return zlib.crc32(data, value)
 
 
-def frame_crc32(original, before: int, version: int = FORMAT_VERSION) -> int:
+def frame_crc32(original, before: int, version: int = FORMAT_VERSION, last: bool = False) -> int:
     """What a frame's CRC field holds, for its original bytes after content whose CRC-32 is before. From version 3,
-    the CRC-32 of the stream's content up to the end of the frame: a frame dropped, repeated or moved then fails
-    its check, as the end frame's totals, which version 3 leaves out, made it fail. Before, of its own bytes."""
-    return zlib.crc32(original, before) if version >= 3 else zlib.crc32(original)
+    the CRC-32 of the stream's content up to the end of the frame, so that a frame dropped, repeated or moved fails
+    its check, as the end frame's totals, which version 3 leaves out, made it fail; in the last frame, its
+    complement, so that the last-frame bit is checked too (set by damage, it would end the stream early, and a
+    valid stream would be cut short). Before version 3, the CRC-32 of the frame's own bytes."""
+    if version < 3:
+        return zlib.crc32(original)
+    return zlib.crc32(original, before) ^ (_CRC_MASK if last else 0)
 
 
 def parse_header(buf, pos: int = 0) -> tuple[StreamHeader, int] | None:
@@ -285,7 +290,9 @@ def reframe(stream, header: StreamHeader) -> bytes:
         frame, pos = parsed
         if isinstance(frame, EndFrame):
             break
-        own = frame.crc32 if source.version < 3 else _continued_crc32(frame.crc32, content_crc, frame.size)
+        own = frame.crc32
+        if source.version >= 3:
+            own = _continued_crc32(own ^ (_CRC_MASK if frame.last else 0), content_crc, frame.size)
         frames.append((frame, own, stream[pos:pos + frame.payload_size]))
         pos += frame.payload_size
         content_crc, total = _continued_crc32(own, content_crc, frame.size), total + frame.size
@@ -295,8 +302,10 @@ def reframe(stream, header: StreamHeader) -> bytes:
         raise ValueError("the stream is followed by other bytes: give one stream")
     out, content_crc = bytearray(header.to_bytes()), 0
     for number, (frame, own, payload) in enumerate(frames, 1):
-        field = own if header.version < 3 else _continued_crc32(own, content_crc, frame.size)
         last = header.version >= 3 and number == len(frames)
+        field = own
+        if header.version >= 3:
+            field = _continued_crc32(own, content_crc, frame.size) ^ (_CRC_MASK if last else 0)
         out += Frame(frame.method, frame.size, frame.payload_size, field, last).to_bytes(header.version) + payload
         content_crc = _continued_crc32(own, content_crc, frame.size)
     if header.version < 3 or not frames:

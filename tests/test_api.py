@@ -257,15 +257,15 @@ def test_the_chunks_of_a_group_go_out_as_one_run():
     assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural_run": 1}
     one_per_chunk = (STREAMS / "lstm384-v3-chunk-frames.nz").read_bytes()
     assert len(_as_version(blob, 1)) <= len(one_per_chunk) - 2 * 13     # two frame headers and coder ends fewer
-    assert hashlib.sha256(blob).hexdigest()[:16] == "494dbb2ef4d0ab3a"
+    assert hashlib.sha256(blob).hexdigest()[:16] == "e15b7929b481c803"
     assert hashlib.sha256(_as_version(blob, 2)).hexdigest()[:16] == "44fbea1546949207"      # 953c18f's stream
     assert hashlib.sha256(_as_version(blob, 1)).hexdigest()[:16] == "bd260636c9af4785"
     assert neuralzip.decompress(blob) == data
 
 
 @pytest.mark.parametrize("level, name, digest, size, version_2", [
-    (1, "lstm64-v1", "4e07690f393e7d47", 2379, "c337237aa6b777e6"),
-    (2, "lstm128-v1", "08b7ad94772325a0", 2291, "53598d25d4eef0c1")])
+    (1, "lstm64-v1", "c0f62f3f80a7b619", 2379, "c337237aa6b777e6"),
+    (2, "lstm128-v1", "95258264f34fb9b3", 2291, "53598d25d4eef0c1")])
 def test_the_fast_levels_streams_are_frozen(level, name, digest, size, version_2):
     """Levels 1 and 2: a change to their models, counts or coder shows here, as the other levels' digests. Framed
     as version 2, each is the stream 953c18f made (2,408 and 2,321 bytes)."""
@@ -465,25 +465,25 @@ def test_thread_count_gives_identical_streams():
 
 @pytest.mark.parametrize("model, level, digest, version_2, version_1", [
     # the default, lstm384-v12: lstm384-v10 and the maps on the nodes that hold 1/256 of the prediction or more
-    (None, None, "525d17e72b9a257c", "2023d8b43b8d7092", "9fb304cb93b8e50b"),
+    (None, None, "925b529fd7e3cf2c", "2023d8b43b8d7092", "9fb304cb93b8e50b"),
     # the default before lstm384-v12, lstm384-v10: lstm384-v6's counts and word context, 36,000 steps of training
-    ("lstm384-v10", 6, "5237bcc01711dcab", "6d08d1d417e2de48", "60ba72acd674b0b0"),
+    ("lstm384-v10", 6, "8552ec5ae4bc9f84", "6d08d1d417e2de48", "60ba72acd674b0b0"),
     # the best levels, lstm384-v11: lstm384-v10 and probability maps
-    (None, 7, "3622b80baa8ac02e", "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
+    (None, 7, "1b9b5db7101aceb0", "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
     # the sixth default: counts and a word context
-    ("lstm384-v6", 6, "dcf3dd0f15960989", "ddf537a7a475bd27", "c450c57d0dc5ad3f"),
+    ("lstm384-v6", 6, "e31b4a0038e53835", "ddf537a7a475bd27", "c450c57d0dc5ad3f"),
     # the best levels before lstm384-v11: maps
-    ("lstm384-v7", 7, "29587cd2d3c345c7", "6028395869c30ee2", "6dcc9c9e1e1f091a"),
+    ("lstm384-v7", 7, "b343cf55b7f323fc", "6028395869c30ee2", "6dcc9c9e1e1f091a"),
     # the fifth default: six orders of counts, 27 sets
-    ("lstm384-v5", 6, "2815c06eb11f598c", "8fd10d66cf961f82", "6e994e47f25cb16a"),
+    ("lstm384-v5", 6, "67bc16c1317ad0cc", "8fd10d66cf961f82", "6e994e47f25cb16a"),
     # the fourth default (and levels 3-4): counts
-    ("lstm384-v4", 7, "a62d2f33daf5419b", "92ba161b5f612af3", "a182bfe67c389f7b"),
+    ("lstm384-v4", 7, "18d9bb5f2b9b8e2b", "92ba161b5f612af3", "a182bfe67c389f7b"),
     # the third default (and levels 1-2): match groups
-    ("lstm384-v3", 8, "bd5a320841fac955", "510c1f9e8cc74141", "88035be4502d966d"),
+    ("lstm384-v3", 8, "95a847f575a07fbe", "510c1f9e8cc74141", "88035be4502d966d"),
     # the second default, a match model per chunk
-    ("lstm384-v2", 8, "4bf24a96a88d272f", "cb89e412c11ae9b3", "b283a672f93115a4"),
+    ("lstm384-v2", 8, "ffb05cc6e93f6714", "cb89e412c11ae9b3", "b283a672f93115a4"),
     # the first default, network only
-    ("lstm384-v1", 8, "7c995a0ee812dbfb", "b006598867e7a7e0", "80e2573db9007d0a"),
+    ("lstm384-v1", 8, "672683140b998c2b", "b006598867e7a7e0", "80e2573db9007d0a"),
 ])
 def test_golden_stream(model, level, digest, version_2, version_1):
     """The whole pipeline, frozen: format, embedded model, integer arithmetic, match model, counts and coder.
@@ -514,18 +514,18 @@ def _as_version(blob: bytes, version: int) -> bytes:
 def test_an_end_frame_may_follow_any_frame():
     """Writers end a stream with its last frame, or with an end frame when it has none; readers take an end frame
     after any frame too, and check its totals."""
-    from neuralzip.format import LAST_FRAME, EndFrame
-    blob = bytearray(neuralzip.compress(b"abc", 1))
-    assert blob[10] == Method.STORED | LAST_FRAME
-    blob[10] = Method.STORED
+    from neuralzip.format import LAST_FRAME, EndFrame, Frame
+    last = neuralzip.compress(b"abc", 1)
+    assert last[10] == Method.STORED | LAST_FRAME
+    blob = last[:10] + Frame(Method.STORED, 3, 3, zlib.crc32(b"abc")).to_bytes() + b"abc"
     with pytest.raises(EOFError):
-        neuralzip.decompress(bytes(blob))
-    ended = bytes(blob) + EndFrame(3, 1, zlib.crc32(b"abc")).to_bytes()
+        neuralzip.decompress(blob)
+    ended = blob + EndFrame(3, 1, zlib.crc32(b"abc")).to_bytes()
     assert neuralzip.decompress(ended + neuralzip.compress(b"d")) == b"abcd"
     assert [s.original_size for s in neuralzip.describe(ended)] == [3]
     for wrong in (EndFrame(4, 1, zlib.crc32(b"abc")), EndFrame(3, 2, zlib.crc32(b"abc")), EndFrame(3, 1, 0)):
         with pytest.raises(NeuralZipError, match="end-of-stream"):
-            neuralzip.decompress(bytes(blob) + wrong.to_bytes())
+            neuralzip.decompress(blob + wrong.to_bytes())
 
 
 def test_streams_of_every_version_concatenate():

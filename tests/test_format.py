@@ -46,12 +46,12 @@ def test_frame_and_end_golden_bytes():
 
 def test_stream_golden_bytes():
     """Whole streams of version 3: an empty one (header and end, 17 bytes), one byte (a last stored frame, 18
-    bytes), and two frames whose CRCs run over the content so far."""
+    bytes), and two frames whose CRCs run over the content so far, the last one's inverted."""
     model = zoo.load(zoo.level(1).model)
     head = bytes.fromhex("89 4e 5a 50 03 0c") + model.sha256[:4]
     assert model.sha256[:4] == bytes.fromhex("bd1b12b5")
     assert neuralzip.compress(b"", 1) == head + bytes.fromhex("ff 00 00 00000000")
-    one = head + bytes.fromhex("80 01 01") + zlib.crc32(b"x").to_bytes(4, "little") + b"x"
+    one = head + bytes.fromhex("80 01 01") + (zlib.crc32(b"x") ^ 0xFFFFFFFF).to_bytes(4, "little") + b"x"
     assert neuralzip.compress(b"x", 1) == one
     from conftest import zstd_chunk
     zstd = zstd_chunk(1)                                    # goes out zstd
@@ -61,9 +61,10 @@ def test_stream_golden_bytes():
     assert blob.startswith(head + bytes.fromhex("01 8020"))
     frame, end = parse_frame(blob, 10, parse_header(blob)[0])
     assert (frame.method, frame.size, frame.crc32, frame.last) == (Method.ZSTD, 4096, crc_zstd, False)
-    tail = bytes.fromhex("80 8827 8827") + crc_all.to_bytes(4, "little") + noise
+    tail = bytes.fromhex("80 8827 8827") + (crc_all ^ 0xFFFFFFFF).to_bytes(4, "little") + noise
     assert blob[end + frame.payload_size:] == tail
-    assert frame_crc32(noise, crc_zstd) == crc_all and frame_crc32(noise, crc_zstd, version=2) == zlib.crc32(noise)
+    assert frame_crc32(noise, crc_zstd) == crc_all and frame_crc32(noise, crc_zstd, last=True) == crc_all ^ 0xFFFFFFFF
+    assert frame_crc32(noise, crc_zstd, version=2) == frame_crc32(noise, crc_zstd, 2, True) == zlib.crc32(noise)
 
 
 @pytest.mark.parametrize("n, encoded", [(0, "00"), (127, "7f"), (128, "8001"), (300, "ac02"), (16384, "808001"),

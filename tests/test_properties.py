@@ -199,3 +199,17 @@ def test_regressions_found_by_fuzzing(path):
     """Inputs that once broke the rule: each must now raise NeuralZipError or EOFError."""
     with pytest.raises((NeuralZipError, EOFError)):
         neuralzip.decompress(path.read_bytes())
+
+
+def test_a_last_frame_bit_set_by_damage_does_not_end_the_stream_early():
+    """The last frame's CRC is inverted: a frame flagged last by damage fails its check, rather than end a valid
+    stream early (which only the bytes after it, unused_data, would tell)."""
+    from fuzz.mutations import set_frame_field
+    for i in range(len(FRAMES) - 1):
+        frames = list(FRAMES)
+        frames[i] = set_frame_field(HEAD, frames[i], "last", True)
+        with pytest.raises(NeuralZipError, match="does not match its checksum"):
+            NeuralZipDecompressor(model="lstm384-v3").decompress(join(HEAD, frames, END))
+    frames = FRAMES[:-1] + [set_frame_field(HEAD, FRAMES[-1], "last", False)]
+    with pytest.raises(EOFError):
+        neuralzip.decompress(join(HEAD, frames, END))

@@ -29,8 +29,9 @@ def _stream(*frames: tuple[Method, bytes, bytes]) -> bytes:
     out = StreamHeader("", model.sha256[:4], 4096).to_bytes()
     content = b""
     for number, (method, original, payload) in enumerate(frames, 1):
-        out += Frame(method, len(original), len(payload), frame_crc32(original, crc32(content)),
-                     number == len(frames)).to_bytes() + payload
+        last = number == len(frames)
+        out += Frame(method, len(original), len(payload), frame_crc32(original, crc32(content), last=last),
+                     last).to_bytes() + payload
         content += original
     return out if frames else out + EndFrame(0, 0, 0).to_bytes()
 
