@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
           f"{summary['held_out_bpb']:.3f} bits/byte against {summary['held_out_bpb_base']:.3f} with the default model")
     data = logs[0].read_bytes()
     blob = neuralzip.compress(data, model=model)
-    assert neuralzip.describe(blob)[0].model_name == "logs"      # the stream names the model it needs
+    assert neuralzip.describe(blob, model=model)[0].model_name == "logs"    # the stream's model is this one
     assert neuralzip.decompress(blob, model=model) == data
     print(f"{logs[0].name}: {len(data)} -> {len(blob)} bytes with logs.nzm")
     return 0

@@ -20,6 +20,8 @@ import time
 
 import neuralzip
 
+from neuralzip.format import StreamHeader, reframe
+
 from .mutations import RuleBroken, check, mutate
 
 PROSE = (b"It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
@@ -33,6 +35,10 @@ def seeds() -> list[tuple[str, bytes | set[bytes], bytes]]:
     mixed = b"\x00" * 4096 + rng.randbytes(4096) + b"\x00" * 4096 + PROSE     # zstd, stored, zstd, neural frames
     cases = [("prose", PROSE), ("mixed", mixed), ("empty", b""), ("byte", b"x")]
     out = [(name, data, neuralzip.compress(data, 1)) for name, data in cases]
+    # the same, framed as format version 2 (which readers still read): a header CRC, an end frame
+    model = neuralzip.zoo.load(neuralzip.zoo.level(1).model)
+    version_2 = StreamHeader(model.name, model.sha256[:8], 4096, version=2)
+    out.append(("mixed-v2", mixed, reframe(out[1][2], version_2)))
     # cut at the boundary, the first stream alone is valid; an appended cut copy may end with a whole stream
     out.append(("two-streams", {PROSE, PROSE * 2, PROSE * 3},
                 neuralzip.compress(PROSE, 1) + neuralzip.compress(PROSE, 6)))

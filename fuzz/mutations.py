@@ -15,17 +15,18 @@ import zlib
 import neuralzip
 from neuralzip.format import parse_frame, parse_header
 
-# fields of the header that a mutation may set, with the header CRC then made right again, so that the field
-# itself is what the reader must judge: the bytes at a fixed offset (the same in every version), or fields that
-# the header is written again with
+# fields of the header that a mutation may set (with the header CRC of versions 1 and 2 then made right again, so
+# that the field itself is what the reader must judge): the bytes at a fixed offset, or fields that the header is
+# written again with (in version 3, chunk_size is a power of two)
 HEADER_BYTES = {"version": 4, "flags": 5, "coder": 6}
+HEADER_BYTES_V3 = {"version": 4, "chunk_log2": 5}        # version 3's header has no CRC
 HEADER_FIELDS = ("chunk_size", "model_id")
 FRAME_FIELDS = ("method", "size", "payload_size", "crc32")
 END_FIELDS = ("total_size", "frames", "crc32")
 
 
 def split(blob: bytes) -> tuple[bytes, list[bytes], bytes]:
-    """One valid stream -> (header, [frame with its payload, ...], end frame)."""
+    """One valid stream -> (header, [frame with its payload, ...], end frame or b"" after a last frame)."""
     header, pos = parse_header(blob)
     head, frames = blob[:pos], []
     while True:
@@ -34,24 +35,35 @@ def split(blob: bytes) -> tuple[bytes, list[bytes], bytes]:
             return head, frames, blob[pos:end]
         frames.append(blob[pos:end + frame.payload_size])
         pos = end + frame.payload_size
+        if frame.last:
+            return head, frames, b""
 
 
 def join(head: bytes, frames: list[bytes], end: bytes) -> bytes:
     return head + b"".join(frames) + end
 
 
+def header_field_names(head: bytes) -> list[str]:
+    """The fields set_header_field can set in head's version."""
+    return list(HEADER_BYTES_V3 if parse_header(head)[0].version == 3 else HEADER_BYTES) + list(HEADER_FIELDS)
+
+
 def set_header_field(head: bytes, name: str, value) -> bytes:
-    """The header with one field changed (a byte of HEADER_BYTES, or one of HEADER_FIELDS) and its CRC
-    recomputed."""
-    if name in HEADER_BYTES:
+    """The header with one field changed (a byte of HEADER_BYTES or, in version 3, HEADER_BYTES_V3, or one of
+    HEADER_FIELDS) and its CRC, if it has one, recomputed."""
+    header, _ = parse_header(head)
+    if header.version == 3 and name in HEADER_BYTES_V3:
+        body = bytearray(head)
+        body[HEADER_BYTES_V3[name]] = value
+        return bytes(body)
+    if name in HEADER_BYTES and header.version != 3:
         body = bytearray(head[:-4])
         body[HEADER_BYTES[name]] = value
         return bytes(body) + zlib.crc32(body).to_bytes(4, "little")
-    header, _ = parse_header(head)
     return dataclasses.replace(header, **{name: value}).to_bytes()
 
 
-def set_frame_field(head: bytes, raw: bytes, name: str, value: int) -> bytes:
+def set_frame_field(head: bytes, raw: bytes, name: str, value) -> bytes:
     """A frame (with its payload) or the end, as written in the version of head, with one field changed."""
     header, _ = parse_header(head)
     frame, end = parse_frame(raw, 0, header)
@@ -96,12 +108,18 @@ def _structural(b, rng):
     head, frames, end = split(b)
     kind = rng.choice(["swap", "duplicate", "drop", "header", "frame", "end", "reverse"])
     if kind == "header":
-        name = rng.choice(list(HEADER_BYTES) + list(HEADER_FIELDS))
+        name = rng.choice(header_field_names(head))
         if name == "model_id":
             value = rng.randbytes(len(parse_header(head)[0].model_id))
+        elif name == "chunk_size" and parse_header(head)[0].version == 3:
+            value = 1 << rng.randrange(21)
         else:
-            value = rng.choice([0, 1, 2, 255, rng.randrange(256 if name in HEADER_BYTES else 1 << 32)])
+            value = rng.choice([0, 1, 2, 255, rng.randrange(256 if name != "chunk_size" else 1 << 32)])
         head = set_header_field(head, name, value)
+    elif kind == "end" and not end:         # a version 3 stream, ended by its last frame: flip a frame's last bit
+        i = rng.randrange(len(frames))
+        last = parse_frame(frames[i], 0, parse_header(head)[0])[0].last
+        frames[i] = set_frame_field(head, frames[i], "last", not last)
     elif kind == "end":
         name = rng.choice(END_FIELDS)
         end = set_frame_field(head, end, name, rng.randrange(1 << (32 if name == "crc32" else rng.choice([8, 32, 64]))))

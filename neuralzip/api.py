@@ -11,7 +11,7 @@ from . import backend, memory, zoo
 from .engine import decode_chunks, encode_chunks
 from .errors import NeuralZipError
 from .format import (MAX_GROUP_BYTES, MAX_GROUP_FRAMES, MAX_STORED_SIZE, MODEL_ID_BYTES, EndFrame, Frame, Method,
-                     StreamHeader, crc32, parse_frame, parse_header)
+                     StreamHeader, crc32, frame_crc32, parse_frame, parse_header)
 from .memory import BATCH_CHUNK_BYTES, WIDEST_CHUNKS
 from .pipeline import Pipeline, thread_count
 from .spans import SPAN_BYTES, Span
@@ -66,7 +66,7 @@ class NeuralZipCompressor:
         # floor; otherwise a span may cross batches, and the floor is applied here once it is whole: either way
         # each span gets it once, so the stream does not depend on the batch
         self._floor_in_batch = self._group_bytes == SPAN_BYTES
-        self._started = self._finished = False
+        self._started = self._finished = self._last_written = False
         self._frames = self._total = self._crc = 0
         self._batches = Pipeline(threads)
 
@@ -100,9 +100,13 @@ class NeuralZipCompressor:
             self._buffer.clear()
         while self._batches:
             out += self._frames_of(*self._batches.take())
-        out += self._span_frames() + self._end_stored()
+        # the last span is written only here (a span is written once the next one begins), and with it the stored
+        # chunks still held: so the stream's last frame is always written here, and flagged so, whatever the calls
+        out += self._span_frames(final=True) + self._end_stored(last=True)
         self._finished = True
-        return bytes(out + EndFrame(self._total, self._frames, self._crc).to_bytes())
+        if not self._last_written:      # an empty stream, with no frame to flag
+            out += EndFrame(self._total, self._frames, self._crc).to_bytes()
+        return bytes(out)
 
     def _batch_size(self, width: int) -> int:
         """Bytes in a batch of width chunks. A batch holds whole groups of chunks (those that share a match
@@ -115,7 +119,7 @@ class NeuralZipCompressor:
         if self._started:
             return b""
         self._started = True
-        return StreamHeader(self._model.name, self._model.sha256[:MODEL_ID_BYTES], self._chunk_size).to_bytes()
+        return StreamHeader("", self._model.sha256[:MODEL_ID_BYTES], self._chunk_size).to_bytes()
 
     def _encode(self, data: bytes) -> bytes:
         """Start coding a batch; the frames of the batches it waits for (when every worker is busy), in order."""
@@ -143,15 +147,17 @@ class NeuralZipCompressor:
             index += entry[2]
         return bytes(out)
 
-    def _span_frames(self) -> bytes:
+    def _span_frames(self, final: bool = False) -> bytes:
         """The frames of the span being written, with its floor (neuralzip.spans), its stored chunks joined with
-        those around it."""
+        those around it. final: the stream's last span, whose last frame, unless stored (_end_stored writes
+        that), is the stream's."""
         out, span, index = bytearray(), self._span, 0
-        for method, payload, count in span.coded if self._floor_in_batch else span.floor(self._group_bytes):
+        coded = span.coded if self._floor_in_batch else span.floor(self._group_bytes)
+        for number, (method, payload, count) in enumerate(coded, 1):
             start, original = span.offsets[index], b"".join(span.chunks[index:index + count])
             index += count
             if method != Method.STORED:
-                out += self._end_stored() + self._frame(method, original, payload)
+                out += self._end_stored() + self._frame(method, original, payload, final and number == len(coded))
                 continue
             # consecutive stored chunks share one frame (incompressible data then costs a frame header per
             # 4 MiB, not per chunk); the frame may span batches, so the stream is the same whatever the batch
@@ -164,18 +170,20 @@ class NeuralZipCompressor:
         self._span = Span(-1)
         return bytes(out)
 
-    def _end_stored(self) -> bytes:
+    def _end_stored(self, last: bool = False) -> bytes:
         if not self._stored:
             return b""
         original = b"".join(self._stored)
         self._stored, self._stored_size = [], 0
-        return self._frame(Method.STORED, original, original)
+        return self._frame(Method.STORED, original, original, last)
 
-    def _frame(self, method: Method, original: bytes, payload: bytes) -> bytes:
+    def _frame(self, method: Method, original: bytes, payload: bytes, last: bool = False) -> bytes:
+        frame = Frame(method, len(original), len(payload), frame_crc32(original, self._crc, last=last), last)
         self._crc = crc32(original, self._crc)
         self._frames += 1
         self._total += len(original)
-        return Frame(method, len(original), len(payload), crc32(original)).to_bytes() + payload
+        self._last_written = last
+        return frame.to_bytes() + payload
 
 
 class NeuralZipDecompressor:
@@ -209,7 +217,8 @@ class NeuralZipDecompressor:
         self._batches = Pipeline(threads)    # batches of frames being decoded
         self._decoding_size = 0     # original bytes in them
         self._frames = self._total = self._crc = 0
-        self._end: EndFrame | None = None
+        self._end: EndFrame | None = None   # the end frame, where one ends the stream
+        self._ended = False         # the stream's last frame, or its end frame, has been parsed
         self._done = False          # end of stream reached and checked; output may still be buffered
         self.eof = False            # ... and all output returned
         self.unused_data = b""
@@ -233,7 +242,7 @@ class NeuralZipDecompressor:
         return out
 
     def _decodable(self) -> bool:
-        return (self._end is not None and not self._done) or self._ready() > 0
+        return (self._ended and not self._done) or self._ready() > 0
 
     def _ready(self) -> int:
         """How many pending frames to decode now: none until a batch is full (at batch chunks, or at as many
@@ -254,13 +263,14 @@ class NeuralZipDecompressor:
         if self._decodable():
             if not decode:
                 return False
-            self._decode_pending(len(self._pending) if self._end is not None else self._ready())
-            if self._end is not None:
+            ready = self._ready()       # at the end too, the full batch first: batches are cut as mid-stream
+            self._decode_pending(ready or len(self._pending))
+            if self._ended and not self._pending:
                 while self._batches:
                     self._take_batch()
                 self._finish()
             return True
-        if self._end is not None:
+        if self._ended:
             return False
         buf, start = self._input.buffer, self._input.start
         if self._header is None:
@@ -282,7 +292,7 @@ class NeuralZipDecompressor:
             return False
         frame, end = parsed
         if isinstance(frame, EndFrame):
-            self._end = frame
+            self._end, self._ended = frame, True
             self._input.skip_to(end)
             return True
         offset = self._total + self._decoding_size + self._pending_size
@@ -295,6 +305,7 @@ class NeuralZipDecompressor:
         self._pending.append((frame, bytes(buf[end:end + frame.payload_size]), offset))
         self._pending_size += frame.size
         self._input.skip_to(end + frame.payload_size)
+        self._ended = frame.last
         return True
 
     def _count_span(self, offset: int, frame: Frame) -> None:
@@ -335,7 +346,8 @@ class NeuralZipDecompressor:
         frames, chunks = self._batches.take()
         self._decoding_size -= sum(f.size for f, _, _ in frames)
         for (frame, _, _), chunk in zip(frames, chunks):
-            if len(chunk) != frame.size or crc32(chunk) != frame.crc32:
+            if len(chunk) != frame.size or \
+                    frame_crc32(chunk, self._crc, self._header.version, frame.last) != frame.crc32:
                 raise NeuralZipError(f"damaged stream: frame {self._frames} does not match its checksum")
             self._output.put(chunk)
             self._crc = crc32(chunk, self._crc)
@@ -343,8 +355,8 @@ class NeuralZipDecompressor:
             self._total += len(chunk)
 
     def _finish(self) -> None:
-        end = self._end
-        if (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
+        end = self._end             # None after a last frame: the frames' CRCs have checked the content
+        if end is not None and (end.total_size, end.frames, end.crc32) != (self._total, self._frames, self._crc):
             raise NeuralZipError("damaged stream: the end-of-stream sizes or checksum do not match the content")
         self._done = True
         self.unused_data = self._input.take(len(self._input))
@@ -414,8 +426,9 @@ def decompress_streams(data: bytes, decompressor) -> bytes:
 @dataclass
 class StreamInfo:
     """What one stream holds, read from its framing without decoding anything."""
-    model_name: str
-    model_id: str           # the start of the model file's SHA-256, in hex: 8 bytes (format version 1: all 32)
+    model_name: str         # the stream's own (format versions 1, 2), else the model's whose SHA-256 starts with the
+                            # id: embedded, or the one describe() was given; else the id in hex
+    model_id: str           # the start of the model file's SHA-256, in hex: 4 bytes (format version 2: 8; 1: all 32)
     chunk_size: int
     format_version: int
     compressed_size: int = 0
@@ -423,27 +436,42 @@ class StreamInfo:
     frames: dict = field(default_factory=lambda: {m.name.lower(): 0 for m in Method if m != Method.END})
 
 
-def describe(data) -> list[StreamInfo]:
+def describe(data, *, model: str | os.PathLike | None = None) -> list[StreamInfo]:
     """One StreamInfo per concatenated stream in data (what ``nzip -l`` shows).
 
     data is a bytes-like object or a binary file open for reading; a file is read through once, its payloads
-    skipped, so memory stays small whatever its size.
+    skipped, so memory stays small whatever its size. model: a model (name or file) that streams may have been
+    made with, to name them by (a stream of format version 3 holds the start of its model's SHA-256, not its name).
     """
     reader = _FrameReader(data if hasattr(data, "read") else io.BytesIO(_as_bytes(data)))
+    given = zoo.load(model) if model is not None else None
     streams = []
     while reader.more():
         begin = reader.position
         header = reader.parse(parse_header, "a stream header")
-        info = StreamInfo(header.model_name, header.model_id.hex(), header.chunk_size, header.version)
+        info = StreamInfo(header.model_name or _model_name(header.model_id, given), header.model_id.hex(),
+                          header.chunk_size, header.version)
         while not isinstance(frame := reader.parse(lambda b, p: parse_frame(b, p, header), "a frame"), EndFrame):
             reader.skip(frame.payload_size)
             info.frames[frame.method.name.lower()] += 1
             info.original_size += frame.size
-        if frame.total_size != info.original_size or frame.frames != sum(info.frames.values()):
-            raise NeuralZipError("damaged stream: the end-of-stream sizes do not match the frames")
+            if frame.last:
+                break
+        else:                           # ended by an end frame, whose totals are checked
+            if frame.total_size != info.original_size or frame.frames != sum(info.frames.values()):
+                raise NeuralZipError("damaged stream: the end-of-stream sizes do not match the frames")
         info.compressed_size = reader.position - begin
         streams.append(info)
     return streams
+
+
+def _model_name(model_id: bytes, given) -> str:
+    """The name of the model whose SHA-256 starts with model_id (given, else an embedded one), else the id in hex:
+    from the embedded models' configs, without loading one."""
+    if given is not None and given.sha256.startswith(model_id):
+        return given.name
+    return next((name for name in zoo.embedded_names() if zoo.embedded_sha256(name).startswith(model_id)),
+                model_id.hex())
 
 
 class _FrameReader:

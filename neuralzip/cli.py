@@ -249,6 +249,8 @@ def _check_setup(args, files) -> str | None:
             _compressor(args)
         elif args.mode in ("decompress", "test"):
             _decompressor(args)
+        elif args.model is not None:
+            neuralzip.zoo.load(args.model)
     except (ValueError, TypeError, neuralzip.NeuralZipError, OSError, ImportError) as e:
         return str(e)
     return None
@@ -627,7 +629,8 @@ def _decompressed_pieces(read, args):
 
 def _list_one(name: str, label: str, args, ui: _UI) -> None:
     with _open_input(name, label, True) as (src, _):
-        streams = neuralzip.describe(src)      # reads the framing only, skipping payloads
+        # reads the framing only, skipping payloads; a --model names the streams made with it
+        streams = neuralzip.describe(src, model=args.model)
     if not streams:
         raise neuralzip.NeuralZipError("the input is empty, not neuralzip data")
     frames = {m: sum(s.frames.get(m, 0) for s in streams) for m in _FRAME_KINDS}

@@ -131,6 +131,10 @@ def find(model_id: bytes, name: str, hint: modelfile.ModelFile | None = None) ->
     for candidate in embedded_names():
         if embedded_sha256(candidate).startswith(model_id):
             return load(candidate)
+    if not name:            # format version 3 names the model by its id alone
+        raise NeuralZipError(f"this stream needs model {model_id.hex()}, which this neuralzip does not hold: pass "
+                             f"the model file whose SHA-256 begins so with model=PATH (--model PATH), or the stream "
+                             f"is damaged")
     raise NeuralZipError(f"this stream was compressed with model {name!r} (sha256 {model_id.hex()[:16]}...), "
                          f"which is not embedded in this neuralzip; pass it with model=PATH (--model PATH)")
 

@@ -227,7 +227,7 @@ def test_too_many_frames_in_one_span_are_refused_before_decoding(monkeypatch, gr
     from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
     model = zoo.load(grouped_model)
     frame = Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes()          # payloads are never decoded
-    blob = StreamHeader(model.name, model.sha256[:8], 1).to_bytes() + frame * (MAX_GROUP_FRAMES + 1)
+    blob = StreamHeader("", model.sha256[:4], 1).to_bytes() + frame * (MAX_GROUP_FRAMES + 1)
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
     with pytest.raises(NeuralZipError, match="frames in"):
         NeuralZipDecompressor(model=grouped_model).decompress(blob)
@@ -238,7 +238,7 @@ def test_a_stored_frame_of_too_many_chunks_in_a_group_is_refused(monkeypatch, gr
     from neuralzip.format import EndFrame, Frame, StreamHeader
     model = zoo.load(grouped_model)
     text = _prose(2000, 4)                              # 2,000 one-byte chunks, then a neural one, in one group
-    blob = (StreamHeader(model.name, model.sha256[:8], 1).to_bytes()
+    blob = (StreamHeader("", model.sha256[:4], 1).to_bytes()
             + Frame(Method.STORED, len(text), len(text), zlib.crc32(text)).to_bytes() + text
             + Frame(Method.NEURAL, 1, 0, zlib.crc32(b"a")).to_bytes() + EndFrame(2001, 2, 0).to_bytes())
     monkeypatch.setattr(engine, "neural_decode", lambda *a: pytest.fail("decoded a frame"))
@@ -256,21 +256,25 @@ def test_the_chunks_of_a_group_go_out_as_one_run():
     blob = neuralzip.compress(data, 1, model="lstm384-v3")      # the model the stream of chunk frames was made with
     assert {m: n for m, n in neuralzip.describe(blob)[0].frames.items() if n} == {"neural_run": 1}
     one_per_chunk = (STREAMS / "lstm384-v3-chunk-frames.nz").read_bytes()
-    assert len(_as_version_1(blob)) <= len(one_per_chunk) - 2 * 13     # two frame headers and coder ends fewer
-    assert hashlib.sha256(blob).hexdigest()[:16] == "44fbea1546949207"
-    assert hashlib.sha256(_as_version_1(blob)).hexdigest()[:16] == "bd260636c9af4785"
+    assert len(_as_version(blob, 1)) <= len(one_per_chunk) - 2 * 13     # two frame headers and coder ends fewer
+    assert hashlib.sha256(blob).hexdigest()[:16] == "e15b7929b481c803"
+    assert hashlib.sha256(_as_version(blob, 2)).hexdigest()[:16] == "44fbea1546949207"      # 953c18f's stream
+    assert hashlib.sha256(_as_version(blob, 1)).hexdigest()[:16] == "bd260636c9af4785"
     assert neuralzip.decompress(blob) == data
 
 
-@pytest.mark.parametrize("level, name, digest, size", [(1, "lstm64-v1", "c337237aa6b777e6", 2408),
-                                                        (2, "lstm128-v1", "53598d25d4eef0c1", 2321)])
-def test_the_fast_levels_streams_are_frozen(level, name, digest, size):
-    """Levels 1 and 2: a change to their models, counts or coder shows here, as the other levels' digests."""
+@pytest.mark.parametrize("level, name, digest, size, version_2", [
+    (1, "lstm64-v1", "c0f62f3f80a7b619", 2379, "c337237aa6b777e6"),
+    (2, "lstm128-v1", "95258264f34fb9b3", 2291, "53598d25d4eef0c1")])
+def test_the_fast_levels_streams_are_frozen(level, name, digest, size, version_2):
+    """Levels 1 and 2: a change to their models, counts or coder shows here, as the other levels' digests. Framed
+    as version 2, each is the stream 953c18f made (2,408 and 2,321 bytes)."""
     import hashlib
     data = _prose(10000, 5)
     blob = neuralzip.compress(data, level)
     assert neuralzip.describe(blob)[0].model_name == name
     assert hashlib.sha256(blob).hexdigest()[:16] == digest and len(blob) == size
+    assert hashlib.sha256(_as_version(blob, 2)).hexdigest()[:16] == version_2
     assert neuralzip.decompress(blob) == data
 
 
@@ -298,7 +302,7 @@ def test_a_run_that_crosses_a_4_mib_multiple_is_refused(monkeypatch, grouped_mod
     from neuralzip.format import MAX_GROUP_BYTES, EndFrame, Frame, StreamHeader
     model = zoo.load(grouped_model)
     head = b"a" * (MAX_GROUP_BYTES - 4096)
-    blob = (StreamHeader(model.name, model.sha256[:8], 4096).to_bytes()
+    blob = (StreamHeader("", model.sha256[:4], 4096).to_bytes()
             + Frame(Method.STORED, len(head), len(head), zlib.crc32(head)).to_bytes() + head
             + Frame(Method.NEURAL_RUN, 8192, 4, 0).to_bytes() + bytes(4) + EndFrame(len(head) + 8192, 2, 0).to_bytes())
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
@@ -309,7 +313,7 @@ def test_a_run_that_crosses_a_4_mib_multiple_is_refused(monkeypatch, grouped_mod
 def test_a_run_counts_its_chunks_toward_a_span(monkeypatch, grouped_model):
     from neuralzip.format import MAX_GROUP_FRAMES, Frame, StreamHeader
     model = zoo.load(grouped_model)
-    blob = (StreamHeader(model.name, model.sha256[:8], 1).to_bytes()
+    blob = (StreamHeader("", model.sha256[:4], 1).to_bytes()
             + Frame(Method.NEURAL_RUN, MAX_GROUP_FRAMES, 4, 0).to_bytes() + bytes(4)
             + Frame(Method.NEURAL, 1, 0, 0).to_bytes())
     monkeypatch.setattr(neuralzip.api, "decode_chunks", lambda *a: pytest.fail("decoded a frame"))
@@ -361,9 +365,11 @@ def test_wrong_model_is_named():
     from fuzz.mutations import set_header_field
     blob = neuralzip.compress(TEXT)
     header, end = parse_header(blob)
-    blob = set_header_field(blob[:end], "model_id", bytes(8)) + blob[end:]     # another model's hash
-    with pytest.raises(NeuralZipError, match=f"compressed with model '{zoo.DEFAULT_MODEL}'"):
+    blob = set_header_field(blob[:end], "model_id", bytes(4)) + blob[end:]     # another model's hash
+    with pytest.raises(NeuralZipError, match="needs model 00000000, which this neuralzip does not hold: pass .*"
+                                             "--model PATH.*or the stream is damaged"):
         neuralzip.decompress(bytes(blob))
+    assert neuralzip.describe(blob)[0].model_name == "00000000"             # no name to show: the id
 
 
 def test_decompressor_max_length_and_needs_input():
@@ -457,44 +463,79 @@ def test_thread_count_gives_identical_streams():
     assert neuralzip.decompress(blobs[0]) == TEXT * 4
 
 
-@pytest.mark.parametrize("model, level, digest, version_1", [
+@pytest.mark.parametrize("model, level, digest, version_2, version_1", [
     # the default, lstm384-v12: lstm384-v10 and the maps on the nodes that hold 1/256 of the prediction or more
-    (None, None, "2023d8b43b8d7092", "9fb304cb93b8e50b"),
+    (None, None, "925b529fd7e3cf2c", "2023d8b43b8d7092", "9fb304cb93b8e50b"),
     # the default before lstm384-v12, lstm384-v10: lstm384-v6's counts and word context, 36,000 steps of training
-    ("lstm384-v10", 6, "6d08d1d417e2de48", "60ba72acd674b0b0"),
+    ("lstm384-v10", 6, "8552ec5ae4bc9f84", "6d08d1d417e2de48", "60ba72acd674b0b0"),
     # the best levels, lstm384-v11: lstm384-v10 and probability maps
-    (None, 7, "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
-    ("lstm384-v6", 6, "ddf537a7a475bd27", "c450c57d0dc5ad3f"),  # the sixth default: counts and a word context
-    ("lstm384-v7", 7, "6028395869c30ee2", "6dcc9c9e1e1f091a"),  # the best levels before lstm384-v11: maps
-    ("lstm384-v5", 6, "8fd10d66cf961f82", "6e994e47f25cb16a"),  # the fifth default: six orders of counts, 27 sets
-    ("lstm384-v4", 7, "92ba161b5f612af3", "a182bfe67c389f7b"),  # the fourth default (and levels 3-4): counts
-    ("lstm384-v3", 8, "510c1f9e8cc74141", "88035be4502d966d"),  # the third default (and levels 1-2): match groups
-    ("lstm384-v2", 8, "cb89e412c11ae9b3", "b283a672f93115a4"),  # the second default, a match model per chunk
-    ("lstm384-v1", 8, "b006598867e7a7e0", "80e2573db9007d0a"),  # the first default, network only
+    (None, 7, "1b9b5db7101aceb0", "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
+    # the sixth default: counts and a word context
+    ("lstm384-v6", 6, "e31b4a0038e53835", "ddf537a7a475bd27", "c450c57d0dc5ad3f"),
+    # the best levels before lstm384-v11: maps
+    ("lstm384-v7", 7, "b343cf55b7f323fc", "6028395869c30ee2", "6dcc9c9e1e1f091a"),
+    # the fifth default: six orders of counts, 27 sets
+    ("lstm384-v5", 6, "67bc16c1317ad0cc", "8fd10d66cf961f82", "6e994e47f25cb16a"),
+    # the fourth default (and levels 3-4): counts
+    ("lstm384-v4", 7, "18d9bb5f2b9b8e2b", "92ba161b5f612af3", "a182bfe67c389f7b"),
+    # the third default (and levels 1-2): match groups
+    ("lstm384-v3", 8, "95a847f575a07fbe", "510c1f9e8cc74141", "88035be4502d966d"),
+    # the second default, a match model per chunk
+    ("lstm384-v2", 8, "ffb05cc6e93f6714", "cb89e412c11ae9b3", "b283a672f93115a4"),
+    # the first default, network only
+    ("lstm384-v1", 8, "672683140b998c2b", "b006598867e7a7e0", "80e2573db9007d0a"),
 ])
-def test_golden_stream(model, level, digest, version_1):
+def test_golden_stream(model, level, digest, version_2, version_1):
     """The whole pipeline, frozen: format, embedded model, integer arithmetic, match model, counts and coder.
     (Level 8 makes the 16 KiB chunks that levels 6 and 7 made until lstm384-v4, level 7 the 8 KiB chunks of
-    lstm384-v4's level 6.) Format version 2 changed the framing only: framed as version 1, each stream is what
-    the version-1 writer made, byte for byte."""
+    lstm384-v4's level 6.) Format versions 2 and 3 changed the framing only: framed as version 2 or 1, each stream
+    is what that version's writer made (953c18f, and the version-1 writer), byte for byte."""
     import hashlib
     blob = neuralzip.compress(TEXT, level, model=model)
     assert blob[:4] == b"\x89NZP"
     assert hashlib.sha256(blob).hexdigest()[:16] == digest
-    assert hashlib.sha256(_as_version_1(blob)).hexdigest()[:16] == version_1
+    assert hashlib.sha256(_as_version(blob, 2)).hexdigest()[:16] == version_2
+    assert hashlib.sha256(_as_version(blob, 1)).hexdigest()[:16] == version_1
     assert neuralzip.decompress(blob) == TEXT
-    assert neuralzip.decompress(_as_version_1(blob)) == TEXT
+    assert neuralzip.decompress(_as_version(blob, 2)) == TEXT
+    assert neuralzip.decompress(_as_version(blob, 1)) == TEXT
 
 
-def _as_version_1(blob: bytes) -> bytes:
-    """A version-2 stream framed as version 1 (its payloads unchanged)."""
-    from neuralzip.format import EndFrame, StreamHeader, parse_frame
-    header, pos = parse_header(blob)
-    sha256 = zoo.find(header.model_id, header.model_name).sha256
-    out = StreamHeader(header.model_name, sha256, header.chunk_size, version=1).to_bytes()
-    while True:
-        frame, end = parse_frame(blob, pos, header)
-        if isinstance(frame, EndFrame):
-            return out + frame.to_bytes(1)
-        out += frame.to_bytes(1) + blob[end:end + frame.payload_size]
-        pos = end + frame.payload_size
+def _as_version(blob: bytes, version: int) -> bytes:
+    """A stream of an embedded model framed as an older version (its payloads unchanged), naming the model as that
+    version does."""
+    from neuralzip.format import StreamHeader, reframe
+    header, _ = parse_header(blob)
+    model = zoo.find(header.model_id, header.model_name)
+    sha256 = model.sha256 if version == 1 else model.sha256[:8]
+    return reframe(blob, StreamHeader(model.name, sha256, header.chunk_size, version=version))
+
+
+def test_an_end_frame_may_follow_any_frame():
+    """Writers end a stream with its last frame, or with an end frame when it has none; readers take an end frame
+    after any frame too, and check its totals."""
+    from neuralzip.format import LAST_FRAME, EndFrame, Frame
+    last = neuralzip.compress(b"abc", 1)
+    assert last[10] == Method.STORED | LAST_FRAME
+    blob = last[:10] + Frame(Method.STORED, 3, 3, zlib.crc32(b"abc")).to_bytes() + b"abc"
+    with pytest.raises(EOFError):
+        neuralzip.decompress(blob)
+    ended = blob + EndFrame(3, 1, zlib.crc32(b"abc")).to_bytes()
+    assert neuralzip.decompress(ended + neuralzip.compress(b"d")) == b"abcd"
+    assert [s.original_size for s in neuralzip.describe(ended)] == [3]
+    for wrong in (EndFrame(4, 1, zlib.crc32(b"abc")), EndFrame(3, 2, zlib.crc32(b"abc")), EndFrame(3, 1, 0)):
+        with pytest.raises(NeuralZipError, match="end-of-stream"):
+            neuralzip.decompress(blob + wrong.to_bytes())
+
+
+def test_streams_of_every_version_concatenate():
+    data = TEXT * 3
+    blob = neuralzip.compress(data, 1)
+    both = blob + _as_version(blob, 2) + neuralzip.compress(b"") + _as_version(blob, 1) + blob
+    assert neuralzip.decompress(both) == data * 4
+    assert [s.format_version for s in neuralzip.describe(both)] == [3, 2, 3, 1, 3]
+    d = NeuralZipDecompressor()
+    assert d.decompress(both, max_length=10) == data[:10] and not d.eof
+    while not d.eof:
+        d.decompress(b"")
+    assert d.unused_data == both[len(blob):]

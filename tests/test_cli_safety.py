@@ -137,10 +137,25 @@ def test_a_stream_whose_model_is_not_installed_names_it(own_model, tmp_path, cap
     assert neuralzip.describe(packed.read_bytes())[0].frames["neural"] == 1
     assert cli.main_unzip(["-k", str(packed)]) == 1
     err = capsys.readouterr().err
-    assert "compressed with model 'mine'" in err and "--model PATH" in err
+    assert f"needs model {zoo.load(own_model).sha256[:4].hex()}" in err and "--model PATH" in err
     assert listing(tmp_path) == ["a.txt.nz"]
     assert cli.main_unzip(["-k", "--model", str(own_model), str(packed)]) == 0
     assert (tmp_path / "a.txt").read_bytes() == TEXT
+
+
+def test_list_names_a_model_it_is_given(own_model, tmp_path, capsys):
+    """A stream names its model by 4 bytes of its SHA-256: nzip -l shows the name of an embedded model or of the
+    --model given, else those bytes in hex."""
+    packed = tmp_path / "a.txt.nz"
+    packed.write_bytes(neuralzip.compress(TEXT, 1, model=own_model) + neuralzip.compress(TEXT, 1))
+    model_id = zoo.load(own_model).sha256[:4].hex()
+    capsys.readouterr()
+    assert cli.main(["-l", str(packed)]) == 0
+    assert f" {model_id},{zoo.level(1).model} " in capsys.readouterr().out
+    assert cli.main(["-l", "--model", str(own_model), str(packed)]) == 0
+    assert f" mine,{zoo.level(1).model} " in capsys.readouterr().out
+    assert cli.main(["-l", "--model", str(tmp_path / "none.nzm"), str(packed)]) == 1
+    assert "no model" in capsys.readouterr().err
 
 
 def test_an_unknown_format_version_says_to_upgrade(blob, tmp_path, capsys):
@@ -148,9 +163,9 @@ def test_an_unknown_format_version_says_to_upgrade(blob, tmp_path, capsys):
     from neuralzip.format import parse_header
     end = parse_header(blob)[1]
     packed = tmp_path / "a.txt.nz"
-    packed.write_bytes(set_header_field(blob[:end], "version", 3) + blob[end:])
+    packed.write_bytes(set_header_field(blob[:end], "version", 4) + blob[end:])
     assert cli.main_unzip([str(packed)]) == 1
-    assert "stream format version 3 is not supported" in capsys.readouterr().err
+    assert "stream format version 4 is not supported" in capsys.readouterr().err
     assert listing(tmp_path) == ["a.txt.nz"]
 
 

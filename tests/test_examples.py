@@ -60,7 +60,7 @@ def test_train_own_model(tmp_path):
     assert "6 steps" in out and "with logs.nzm" in out
     data = logs[0].read_bytes()
     blob = neuralzip.compress(data, model=tmp_path / "logs.nzm")
-    assert neuralzip.describe(blob)[0].model_name == "logs"
+    assert neuralzip.describe(blob, model=tmp_path / "logs.nzm")[0].model_name == "logs"
 
 
 def test_on_cuda():

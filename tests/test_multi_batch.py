@@ -25,6 +25,8 @@ def frames(blob: bytes) -> list[tuple[Method, int, int, int]]:
         out.append((frame.method, offset, end, frame.payload_size))
         offset += frame.size
         pos = end + frame.payload_size
+        if frame.last:
+            break
     return out
 
 

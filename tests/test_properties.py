@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import neuralzip
 from neuralzip import NeuralZipDecompressor, NeuralZipError
-from neuralzip.format import Method
+from neuralzip.format import LAST_FRAME, Method
 from fuzz.mutations import check, join, mutate, set_header_field, split
 from fuzz.mutate import seeds
 
@@ -85,7 +85,7 @@ RUN_STREAM = neuralzip.compress(RUN_TEXT, 1)
 
 
 def test_run_stream_is_one_run():
-    assert [f[0] for f in split(RUN_STREAM)[1]] == [Method.NEURAL_RUN]
+    assert [f[0] & ~LAST_FRAME for f in split(RUN_STREAM)[1]] == [Method.NEURAL_RUN]
 
 
 @pytest.mark.parametrize("bit", range(0, len(RUN_STREAM) * 8, 3 if SLOW else 61))
@@ -109,27 +109,48 @@ HEAD, FRAMES, END = split(MIXED_STREAM)
 
 
 def test_split_sees_every_frame():
-    assert [f[0] for f in FRAMES] == [Method.ZSTD, Method.STORED, Method.ZSTD, Method.NEURAL]
+    assert [f[0] & ~LAST_FRAME for f in FRAMES] == [Method.ZSTD, Method.STORED, Method.ZSTD, Method.NEURAL]
     assert join(HEAD, FRAMES, END) == MIXED_STREAM
 
 
 @pytest.mark.parametrize("order", [[1, 0, 2, 3], [0, 1, 3, 2], [3, 2, 1, 0], [2, 0, 1, 3]])
 def test_swapped_frames_are_refused(order):
-    with pytest.raises(NeuralZipError, match="end-of-stream"):
+    """Each frame's CRC runs over the content up to its end: a frame out of place fails it."""
+    with pytest.raises(NeuralZipError, match="checksum"):
         neuralzip.decompress(join(HEAD, [FRAMES[i] for i in order], END))
 
 
-@pytest.mark.parametrize("frames", [[0, 0, 1, 2, 3], [0, 1, 2, 3, 3], [0, 1, 2], [1, 2, 3], [0, 2, 3]])
-def test_duplicated_or_dropped_frames_are_refused(frames):
-    with pytest.raises(NeuralZipError, match="end-of-stream"):
+@pytest.mark.parametrize("frames, message", [([0, 0, 1, 2, 3], "checksum"), ([1, 2, 3], "checksum"),
+                                             ([0, 2, 3], "checksum"), ([0, 1, 2, 3, 3], "magic")])
+def test_duplicated_or_dropped_frames_are_refused(frames, message):
+    """(A frame after the last one is taken for the start of another stream.)"""
+    with pytest.raises(NeuralZipError, match=message):
         neuralzip.decompress(join(HEAD, [FRAMES[i] for i in frames], END))
 
 
+def test_frames_that_need_no_model_are_refused_out_of_place_too():
+    """Zstd and stored frames decode alone, each to the bytes its CRC was made for: only a CRC over the content so
+    far (or an end frame's totals, as in version 2) tells that they are out of place."""
+    from conftest import zstd_chunk
+    data = zstd_chunk(1) + random.Random(3).randbytes(4096) + zstd_chunk(2)
+    head, frames, end = split(neuralzip.compress(data, 1))
+    assert [f[0] & ~LAST_FRAME for f in frames] == [Method.ZSTD, Method.STORED, Method.ZSTD] and not end
+    for order in ([1, 0, 2], [0, 0, 2], [0, 2]):
+        with pytest.raises(NeuralZipError, match="does not match its checksum"):
+            neuralzip.decompress(join(head, [frames[i] for i in order], end))
+
+
+def test_a_stream_cut_after_a_frame_that_is_not_its_last_is_truncated():
+    for count in range(len(FRAMES)):
+        with pytest.raises(EOFError):
+            neuralzip.decompress(join(HEAD, FRAMES[:count], END))
+
+
 @pytest.mark.parametrize("field, value, message", [
-    ("version", 3, "version 3 is not supported.*upgrade"), ("version", 0, "version 0"),
-    ("flags", 0x80, "flags 0x80.*upgrade"), ("coder", 9, "coder 9.*upgrade"),
-    ("chunk_size", 0, "chunk size 0"), ("chunk_size", (1 << 20) + 1, "chunk size"),
-    ("chunk_size", 100, "frame size 4096 outside 1..100"), ("model_id", bytes(8), "lstm384-v3")])
+    ("version", 4, "version 4 is not supported.*upgrade"), ("version", 0, "version 0"),
+    ("chunk_log2", 0x40 | 12, "header bits 0x40.*upgrade"), ("chunk_log2", 21, "chunk size 2\\^21"),
+    ("chunk_size", 1024, "frame size 4096 outside 1..1024"),
+    ("model_id", bytes(4), "needs model 00000000, which this neuralzip does not hold.*--model PATH")])
 def test_edited_header_fields_say_what_is_wrong(field, value, message):
     with pytest.raises(NeuralZipError, match=message):
         neuralzip.decompress(join(set_header_field(HEAD, field, value), FRAMES, END))
@@ -137,6 +158,28 @@ def test_edited_header_fields_say_what_is_wrong(field, value, message):
 
 def test_a_larger_chunk_size_in_the_header_is_harmless():
     assert neuralzip.decompress(join(set_header_field(HEAD, "chunk_size", 1 << 20), FRAMES, END)) == MIXED
+
+
+# the same for version 2, which readers still read: tests/streams holds a stream its writer made
+V2_STREAM = (Path(__file__).parent / "streams" / "lstm64-v1-format-v2.nz").read_bytes()
+V2_HEAD, V2_FRAMES, V2_END = split(V2_STREAM)
+
+
+def test_frames_of_version_2_out_of_place_are_refused():
+    assert len(V2_FRAMES) == 4 and V2_END
+    for frames in ([1, 0, 2, 3], [0, 1, 2, 3, 3], [0, 1, 2]):
+        with pytest.raises(NeuralZipError):
+            neuralzip.decompress(join(V2_HEAD, [V2_FRAMES[i] for i in frames], V2_END))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("version", 4, "version 4 is not supported.*upgrade"), ("version", 0, "version 0"),
+    ("flags", 0x80, "flags 0x80.*upgrade"), ("coder", 9, "coder 9.*upgrade"),
+    ("chunk_size", 0, "chunk size 0"), ("chunk_size", (1 << 20) + 1, "chunk size"),
+    ("chunk_size", 100, "frame size 4096 outside 1..100"), ("model_id", bytes(8), "compressed with model 'lstm64-v1'")])
+def test_edited_header_fields_of_version_2_say_what_is_wrong(field, value, message):
+    with pytest.raises(NeuralZipError, match=message):
+        neuralzip.decompress(join(set_header_field(V2_HEAD, field, value), V2_FRAMES, V2_END))
 
 
 # random mutations, as fuzz/mutate.py makes them, and the cases fuzzing has found --------------------------
@@ -156,3 +199,17 @@ def test_regressions_found_by_fuzzing(path):
     """Inputs that once broke the rule: each must now raise NeuralZipError or EOFError."""
     with pytest.raises((NeuralZipError, EOFError)):
         neuralzip.decompress(path.read_bytes())
+
+
+def test_a_last_frame_bit_set_by_damage_does_not_end_the_stream_early():
+    """The last frame's CRC is inverted: a frame flagged last by damage fails its check, rather than end a valid
+    stream early (which only the bytes after it, unused_data, would tell)."""
+    from fuzz.mutations import set_frame_field
+    for i in range(len(FRAMES) - 1):
+        frames = list(FRAMES)
+        frames[i] = set_frame_field(HEAD, frames[i], "last", True)
+        with pytest.raises(NeuralZipError, match="does not match its checksum"):
+            NeuralZipDecompressor(model="lstm384-v3").decompress(join(HEAD, frames, END))
+    frames = FRAMES[:-1] + [set_frame_field(HEAD, FRAMES[-1], "last", False)]
+    with pytest.raises(EOFError):
+        neuralzip.decompress(join(HEAD, frames, END))

@@ -6,7 +6,7 @@ import random
 import pytest
 
 import neuralzip
-from neuralzip.format import MAX_GROUP_BYTES, EndFrame, Frame, Method, StreamHeader, crc32
+from neuralzip.format import MAX_GROUP_BYTES, EndFrame, Frame, Method, StreamHeader, crc32, frame_crc32
 from neuralzip.api import BATCH_CHUNKS
 from neuralzip.spans import floor, lzma_compress, lzma_decompress
 from test_api import _loser, _prose, grouped_model  # noqa: F401 (a fixture)
@@ -26,12 +26,14 @@ def _frames(data: bytes) -> dict:
 def _stream(*frames: tuple[Method, bytes, bytes]) -> bytes:
     """A stream of hand-made frames (method, original, payload), with the fastest level's header."""
     model = neuralzip.zoo.load(neuralzip.zoo.level(1).model)
-    out = StreamHeader(model.name, model.sha256[:8], 4096).to_bytes()
+    out = StreamHeader("", model.sha256[:4], 4096).to_bytes()
     content = b""
-    for method, original, payload in frames:
-        out += Frame(method, len(original), len(payload), crc32(original)).to_bytes() + payload
+    for number, (method, original, payload) in enumerate(frames, 1):
+        last = number == len(frames)
+        out += Frame(method, len(original), len(payload), frame_crc32(original, crc32(content), last=last),
+                     last).to_bytes() + payload
         content += original
-    return out + EndFrame(len(content), len(frames), crc32(content)).to_bytes()
+    return out if frames else out + EndFrame(0, 0, 0).to_bytes()
 
 
 def test_repeats_far_apart_go_out_as_one_lzma_frame_no_larger_than_xz():

@@ -61,7 +61,7 @@ def test_train_export_and_compress_with_the_model(toy_corpus, tmp_path):
     data = b"the lazy dog jumps over the quick brown fox " * 20
     blob = neuralzip.compress(data, model=model)
     assert neuralzip.decompress(blob, model=model) == data
-    assert neuralzip.describe(blob)[0].model_name == "toy"
+    assert neuralzip.describe(blob, model=model)[0].model_name == "toy"
 
 
 @pytest.mark.parametrize("arch", ["stacked-lstm", "transformer"])
@@ -159,10 +159,11 @@ def test_nzip_train_makes_a_model_that_streams_name(log_files, tmp_path, capsys,
     # without the span floor, which sends these 3,000 bytes as one LZMA frame: this test is of the network
     monkeypatch.setattr(neuralzip.engine, "floor", lambda chunks, coded, offsets, group_bytes: coded)
     blob = neuralzip.compress(data, model=model)
-    info = neuralzip.describe(blob)[0]
+    info = neuralzip.describe(blob, model=model)[0]
     assert info.model_name == "mine" and info.frames["neural"] == 1
+    assert neuralzip.describe(blob)[0].model_name == info.model_id                  # no embedded model has its id
     assert neuralzip.decompress(blob, model=model) == data
-    with pytest.raises(neuralzip.NeuralZipError, match="compressed with model 'mine'.*--model PATH"):
+    with pytest.raises(neuralzip.NeuralZipError, match=f"needs model {info.model_id}.*--model PATH"):
         neuralzip.decompress(blob)
     # an existing model is kept; too little data and bad arguments are refused
     assert cli.main(["train", str(log_files[0]), "-o", str(model), "--steps", "1", "-q"]) == 1
