@@ -27,7 +27,7 @@ X86_CALLS = 128   # the x86 chain is tried where 0xE8 (call) is more than 1/128 
 # LZMA2 is tried only where zstd's fast level comes within 4/3 of the frames it would replace: on text the
 # model's frames are well under that, and LZMA2 at -9e runs at about 1 MB/s
 PROMISING = 4, 3
-_QUICK = zstandard.ZstdCompressor(level=3)
+QUICK_LEVEL = 3
 
 
 def lzma_compress(data: bytes) -> bytes:
@@ -73,7 +73,9 @@ def _cost(sizes: list[int], coded: list[tuple[Method, bytes, int]]) -> int:
 def _replace(content: bytes, sizes: list[int], coded: list) -> list:
     """coded, or one LZMA frame of content (the bytes coded holds) where that is smaller."""
     cost = _cost(sizes, coded)
-    if len(_QUICK.compress(content)) * PROMISING[1] >= cost * PROMISING[0]:
+    # a compressor of its own each time: batches run this on several threads, and a ZstdCompressor shared between
+    # threads crashes the process (python-zstandard's objects are not thread-safe)
+    if len(zstandard.ZstdCompressor(level=QUICK_LEVEL).compress(content)) * PROMISING[1] >= cost * PROMISING[0]:
         return coded
     payload = lzma_compress(content)
     if frame_header_size(len(content), len(payload)) + len(payload) >= cost or len(payload) >= len(content):

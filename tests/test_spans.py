@@ -142,3 +142,28 @@ def test_an_lzma_frame_that_crosses_a_4_mib_multiple_is_refused():
     stream = _stream((Method.STORED, before, before), (Method.LZMA, crossing, lzma_compress(crossing)))
     with pytest.raises(neuralzip.NeuralZipError, match="crosses"):
         neuralzip.decompress(stream)
+
+
+def test_the_floor_runs_on_several_threads_at_once():
+    """Batches apply the floor on worker threads side by side: it shares no compressor between them (one
+    ZstdCompressor shared by the threads crashed the process, so the threads run in a process of their own)."""
+    import subprocess
+    import sys
+    code = """if True:
+        import os, threading
+        from neuralzip.format import Method
+        from neuralzip.spans import floor
+        chunks = [os.urandom(4096) for _ in range(64)]            # noise: zstd is tried on the span, LZMA2 is not
+        coded = [(Method.ZSTD, b"z" * 100, 1) for _ in chunks]
+        offsets = [4096 * i for i in range(len(chunks))]
+        want, results = floor(chunks, coded, offsets, 1 << 22), []
+        def run():
+            for _ in range(100):
+                results.append(floor(chunks, coded, offsets, 1 << 22))
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert len(results) == 400 and all(r == want for r in results)
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
