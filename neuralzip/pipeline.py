@@ -6,12 +6,14 @@ in the order the batches went in, which is all the stream depends on: the same b
 
 `threads` is how many cores the batches in flight use between them, as zstd's -T. Each running batch's torch
 products get an equal share (share_threads(), which the engine calls between steps; torch's setting is per
-thread), and numpy's products (the CPU's loops, neuralzip.backend) run on one thread each: the first pipeline of
-the process to take a job sets them so (through threadpoolctl) in the thread that submits it, and the last to
-finish puts the setting back, so that it never changes under a running product. With one thread the batch runs in the caller's thread on one core. Never more
-threads than cores: where a product's threads wait on a core that another process holds, every step waits for
-that process's time slice (2 torch threads on 2 cores with one of them busy made a batch
-three times slower than 1 thread; neuralzip/models/CHOICES.md "Threads and a busy machine").
+thread), and numpy's products (the CPU's loops, neuralzip.backend) run on one thread each: the setting is one for
+the process (threadpoolctl), so it goes to one thread when the process's first job starts and back when its last
+running job ends, whichever pipeline they belong to, never under a running product. Jobs, not pipelines, are
+counted, so that a pipeline left with jobs in flight (a decompressor dropped after an error) gives the setting
+back all the same. With one thread the batch runs in the caller's thread on one core. Never more threads than
+cores: where a product's threads wait on a core that another process holds, every step waits for that process's
+time slice (2 torch threads on 2 cores with one of them busy made a batch three times slower than 1 thread;
+neuralzip/models/CHOICES.md "Threads and a busy machine").
 
 Workers are threads named WORKER_NAME, one per batch (a batch takes seconds to minutes). Like a standard library
 pool's, they hold the interpreter's exit until they finish; an interrupted command line leaves without waiting
@@ -67,9 +69,8 @@ def product_threads() -> int:
 
 
 def set_product_threads(n: int) -> tuple[int, int | None]:
-    """Let the matrix products use n threads: numpy's BLAS (one setting for the process, which OpenBLAS takes
-    only from the thread that starts the work: call this there) and, where torch is loaded, torch's (per thread).
-    Returns what they had, for restore_product_threads."""
+    """Let the matrix products use n threads: numpy's BLAS (one setting for the process) and, where torch is
+    loaded, the calling thread's torch. Returns what they had, for restore_product_threads."""
     torch = sys.modules.get("torch")
     saved = product_threads(), torch.get_num_threads() if torch is not None else None
     _blas().limit(limits=n)
@@ -84,24 +85,23 @@ def restore_product_threads(saved: tuple[int, int | None]) -> None:
         sys.modules["torch"].set_num_threads(saved[1])
 
 
-_running = [0, None]         # pipelines with jobs, in the whole process, and the products' setting before the first
+_running = [0, None]         # jobs running in the whole process, and numpy's product threads before the first
 _running_lock = threading.Lock()
 
 
-def _start_running() -> None:
-    """A pipeline takes its first job: numpy's products go to one thread, if no pipeline had them already. Only
-    while no job of any pipeline runs is the setting changed: OpenBLAS must not change it under a product."""
+def _job_starts() -> None:
     with _running_lock:
         if _running[0] == 0:
-            _running[1] = set_product_threads(1)
+            _running[1] = product_threads()
+            _blas().limit(limits=1)
         _running[0] += 1
 
 
-def _stop_running() -> None:
+def _job_ends() -> None:
     with _running_lock:
         _running[0] -= 1
         if _running[0] == 0:
-            restore_product_threads(_running[1])
+            _blas().limit(limits=_running[1])
 
 
 def share_threads() -> None:
@@ -121,14 +121,22 @@ class _Job:
     def __init__(self, function, args, cores: _Cores | None):
         self._finished = threading.Event()
         self._result = self._error = None
+        _job_starts()
         if cores is not None:
             with cores.lock:
                 cores.running += 1
             threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
             return
+        torch = sys.modules.get("torch")
+        torch_threads = torch.get_num_threads() if torch is not None else None
         try:
+            if torch is not None:
+                torch.set_num_threads(1)
             self._result = function(*args)
         finally:
+            if torch is not None:
+                torch.set_num_threads(torch_threads)
+            _job_ends()
             self._finished.set()
 
     def _run(self, function, args, cores: _Cores) -> None:
@@ -141,6 +149,7 @@ class _Job:
         finally:
             with cores.lock:
                 cores.running -= 1
+            _job_ends()
         self._finished.set()
 
     def done(self) -> bool:
@@ -163,15 +172,7 @@ class Pipeline:
 
     def submit(self, tag, function, *args) -> None:
         """Start function(*args); tag comes back with its result."""
-        if not self._jobs:
-            _start_running()
-        try:
-            job = _Job(function, args, self._cores)
-        except BaseException:          # a job run in the caller's thread raised
-            if not self._jobs:
-                _stop_running()
-            raise
-        self._jobs.append((tag, job))
+        self._jobs.append((tag, _Job(function, args, self._cores)))
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -187,8 +188,4 @@ class Pipeline:
     def take(self):
         """(tag, result) of the oldest job, waiting for it; its exception, if it raised one."""
         tag, job = self._jobs.popleft()
-        try:
-            return tag, job.result()
-        finally:
-            if not self._jobs:
-                _stop_running()
+        return tag, job.result()

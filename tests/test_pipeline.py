@@ -102,3 +102,21 @@ def test_numpys_products_run_on_one_thread_a_batch_and_change_no_byte(monkeypatc
         assert set(seen) == {1} and product_threads() == before
     finally:
         zoo.runtime.cache_clear()
+
+
+def test_a_pipeline_dropped_with_jobs_in_flight_gives_numpys_setting_back():
+    """A decompressor dropped after an error leaves its pipeline with jobs never taken: their ends, not the
+    taking, give the process's numpy setting back."""
+    release = threading.Event()
+    before = product_threads()
+    pipeline = Pipeline(2)
+    pipeline.submit("fails", lambda: 1 / 0)
+    pipeline.submit("waits", release.wait, 10)
+    with pytest.raises(ZeroDivisionError):
+        pipeline.take()
+    assert product_threads() == 1          # the second job still runs
+    (_, job), = pipeline._jobs
+    del pipeline
+    release.set()
+    assert job._finished.wait(10)
+    assert product_threads() == before
