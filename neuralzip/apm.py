@@ -123,16 +123,15 @@ class AdaptiveProbabilityMaps:
             return
         # the same arithmetic as loops (neuralzip.fused.apm), in place on these arrays
         B, A = len(groups), len(self.orders)
-        kinds = np.array([0 if k == "word" else k for k in self.orders], dtype=np.int64)   # 0: the word
-        self._position = np.zeros((B, 255), dtype=np.int64)     # each node's stretch + 2048, from mix()
-        state = (self.history, self.word, self.group_base, kinds, np.array(self.order_base, dtype=np.int64),
-                 32 - table_bits, self.points)
-        self._mix_args = state + (self.stretch, self.start_map, share, mass, self._position)
         writes = B * A * 8 * 2                                  # a step's at most
-        self._update_args = (self.lengths,) + state + (
-            self.hits, self.initial, self._position, limit,
-            np.full((1 << (2 * writes).bit_length(), 2), -1, dtype=np.int64),     # a hash table of cells
-            np.zeros((writes, 6), dtype=np.int64))
+        self._state = _loops.MapsState(
+            lengths=self.lengths, history=self.history, word=self.word, group_base=self.group_base,
+            kinds=np.array([0 if k == "word" else k for k in self.orders], dtype=np.int64),   # 0: the word
+            order_base=np.array(self.order_base, dtype=np.int64), shift=32 - table_bits, points=self.points,
+            hits=self.hits, initial=self.initial, stretch=self.stretch, start_map=self.start_map, share=share,
+            mass=mass, limit=limit, position=np.zeros((B, 255), dtype=np.int64),
+            slots=np.full((1 << (2 * writes).bit_length(), 2), -1, dtype=np.int64),     # a hash table of cells
+            writes=np.zeros((writes, 6), dtype=np.int64))
 
     def mix(self, freqs: torch.Tensor) -> torch.Tensor:
         """(B, V) integer frequencies -> (B, V) int64 frequencies rebuilt from the maps' node probabilities."""
@@ -141,7 +140,7 @@ class AdaptiveProbabilityMaps:
             if freqs.shape != (B, 256):     # the loops read 256 a stream, unchecked
                 raise ValueError(f"the maps need (B, 256) frequencies, not {tuple(freqs.shape)}")
             out = np.empty((B, 256), dtype=np.int64)
-            _loops.mix(np.ascontiguousarray(freqs, dtype=np.int64), *self._mix_args, out)
+            _loops.mix(self._state, np.ascontiguousarray(freqs, dtype=np.int64), out)
             return out
         level, pairs = freqs.long(), []
         for d in range(7, -1, -1):                      # node sums, the deepest first: (B, 2**d, 2) each
@@ -179,7 +178,7 @@ class AdaptiveProbabilityMaps:
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Move the points of the byte at position t of each stream (symbols (B,) int64); follows mix()."""
         if self.fused:
-            _loops.update(t, np.ascontiguousarray(symbols, dtype=np.int64), *self._update_args)
+            _loops.update(self._state, t, np.ascontiguousarray(symbols, dtype=np.int64))
             return
         at, w = self._seen
         live = (self.lengths > t)[:, None, None]                                             # (B, 1, 1)

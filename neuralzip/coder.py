@@ -30,9 +30,10 @@ class RangeEncoders:
         room = np.asarray(capacities, dtype=np.int64).reshape(n) + _SEAL_WORDS
         self._begin = np.concatenate([[0], np.cumsum(room)[:-1]]).astype(np.int64)
         self._limits = self._begin + room
-        self._state = (np.zeros(n, np.uint64), np.full(n, 2 ** 64 - 1, np.uint64), np.zeros(n, np.int64),
-                       np.zeros(n, np.uint64), np.zeros(int(room.sum()), np.uint32), self._begin.copy(),
-                       self._limits)
+        self._state = loops.Encoders(
+            lower=np.zeros(n, np.uint64), range_=np.full(n, 2 ** 64 - 1, np.uint64), held=np.zeros(n, np.int64),
+            first_held=np.zeros(n, np.uint64), words=np.zeros(int(room.sum()), np.uint32), ends=self._begin.copy(),
+            limits=self._limits)
 
     def encode_window(self, freqs: np.ndarray, symbols: np.ndarray, start: int, lengths: np.ndarray,
                       targets: np.ndarray) -> None:
@@ -40,7 +41,7 @@ class RangeEncoders:
         lengths (B,) int64; at each step, stream b (if it is that long) goes to each coder of targets[b], (B, K)
         int64, -1 for none, the streams in batch order."""
         with _WRAPPING():
-            loops.encode_window(freqs, symbols, start, lengths, targets, *self._state)
+            loops.encode_window(self._state, freqs, symbols, start, lengths, targets)
 
     def encode(self, coder: int, symbols: np.ndarray, freqs: np.ndarray) -> None:
         """Code symbols (n,) with one coder, under freqs (n, V) int64."""
@@ -50,10 +51,10 @@ class RangeEncoders:
 
     def finish(self) -> list[bytes]:
         """Seal every coder: each one's payload, its words 4 bytes little-endian."""
-        words, ends = self._state[4], self._state[5]
+        words, ends = self._state.words, self._state.ends
         with _WRAPPING():
             for e in range(len(self._begin)):
-                loops.seal(e, *self._state)
+                loops.seal(self._state, e)
         if (ends > self._limits).any():
             raise ValueError("a coder was given more symbols than its capacity")
         return [words[b:e].astype("<u4").tobytes() for b, e in zip(self._begin, ends)]
@@ -68,18 +69,19 @@ class RangeDecoders:
         n = len(payloads)
         sizes = np.array([len(p) // 4 for p in payloads], dtype=np.int64)
         self._begin = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        self._words = np.frombuffer(b"".join(payloads), dtype="<u4").astype(np.uint32)
-        self._end = self._begin + sizes
-        self._state = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.int64))
+        self._state = loops.Decoders(
+            words=np.frombuffer(b"".join(payloads), dtype="<u4").astype(np.uint32), end=self._begin + sizes,
+            lower=np.zeros(n, np.uint64), range_=np.zeros(n, np.uint64), point=np.zeros(n, np.uint64),
+            cursor=np.zeros(n, np.int64))
         for e in range(n):
-            loops.start_decoder(e, self._words, self._begin, self._end, *self._state)
+            loops.start_decoder(self._state, e, self._begin[e])
 
     def decode_step(self, freqs: np.ndarray, t: int, lengths: np.ndarray, sources: np.ndarray,
                     out: np.ndarray) -> None:
         """Step t of a batch: stream b, if longer than t and sources[b] >= 0, decodes its symbol into out[b] with
         decoder sources[b], under freqs (B, V) int64; the streams in batch order."""
         with _WRAPPING():
-            bad = loops.decode_step(freqs, t, lengths, sources, out, self._words, self._end, *self._state)
+            bad = loops.decode_step(self._state, freqs, t, lengths, sources, out)
         if bad >= 0:
             raise NeuralZipError("damaged stream: a neural frame's range coder met data no encoder writes")
 

@@ -63,6 +63,8 @@ def _log2_floor(m: int) -> int:
     return k - (8 << COST_BITS)
 
 
+_NO_FREQS = np.zeros((1, 1), np.int64)        # update()'s freqs where nothing is scored
+
 LOG2_TABLE = [_log2_floor(m) for m in range(256, 512)]     # floor(4096 log2(m / 256)) for m = 256 ... 511
 
 
@@ -119,33 +121,26 @@ class ContextCounts:
             self._locate()
 
     def _fused_init(self) -> None:
-        """The work space of the loops (neuralzip.fused.counts), which change the tables in place."""
+        """The loops' state (neuralzip.fused.counts), the tables themselves and a work space: they change it in
+        place."""
         batch, contexts = self.words.shape[0], self.salts.shape[0]
-        shape = (batch, contexts)
+        shape, n = (batch, contexts), batch * contexts
         self.rows, self.tag = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
         self.found = np.zeros(shape, np.bool_)
-        n = batch * contexts
-        self._np = dict(
-            lengths=self.lengths, group=self.group, rows=self.rows, tag=self.tag,
-            found=self.found, counts=self.counts, tags=self.tags,
-            totals=self.totals, kinds=self.kinds, betas=self.betas, cost=self.cost,
-            betas_a=np.ascontiguousarray(self.betas[:, :, 0].T),               # (K, J)
-            betas_b=np.ascontiguousarray(self.betas[:, :, 1].T),
-            log2_table=self.log2_table, words=self.words,
-            word=self.word if self.word is not None else self.words,
-            masks=self.masks, salts=self.salts,
-            chosen=np.zeros(self.cost.shape[0], np.int64), sums=np.zeros(batch, np.int64),
-            none=np.zeros((1, 1), np.int64),
-            places=np.zeros(1 << (2 * n - 1).bit_length(), np.int32), place=np.zeros(n, np.int64),
-            link=np.zeros(n, np.int64), byte=np.zeros(n, np.int64), unique=np.zeros(n, np.int64),
-            head=np.zeros(n, np.int64), kept=np.zeros(n, np.int64), claim=np.zeros(n, np.int64),
+        betas = self.betas       # betas whose divisors the loops may divide in floating point
+        work = {name: np.zeros(n, np.int64) for name in ("place", "link", "byte", "unique", "head", "kept", "claim")}
+        self._state = fused_counts.CountsState(
+            counts=self.counts, tags=self.tags, totals=self.totals, kinds=self.kinds, discard=self.discard,
+            empty=self.empty, table_bits=self.table_bits, lengths=self.lengths, group=self.group, words=self.words,
+            word=self.word if self.word is not None else self.words, has_word=int(self.word is not None),
+            masks=self.masks, salts=self.salts, rows=self.rows, tag=self.tag, found=self.found, betas=self.betas,
+            betas_a=np.ascontiguousarray(betas[:, :, 0].T), betas_b=np.ascontiguousarray(betas[:, :, 1].T),   # (K, J)
+            fast=bool(betas.min() >= 0 and betas[:, :, 1].min() >= 1 and betas.max() < 1 << 31),
+            cost=self.cost, chosen=np.zeros(self.cost.shape[0], np.int64), sums=np.zeros(batch, np.int64),
+            log2_table=self.log2_table, places=np.zeros(1 << (2 * n - 1).bit_length(), np.int32), **work,
             add=np.zeros(256, np.int64), cells=np.zeros(256, np.int64))
         self._freqs = None
-        betas = self.betas       # betas whose divisors the loops may divide in floating point
-        self._fast = bool(betas.min() >= 0 and betas[:, :, 1].min() >= 1 and betas.max() < 1 << 31)
-        a = self._np
-        fused_counts.locate(a["words"], a["word"], int(self.word is not None), a["masks"], a["salts"], a["group"],
-                            self.table_bits, a["tags"], a["totals"], a["tag"], a["found"], a["rows"])
+        fused_counts.locate(self._state)
 
     def _locate(self) -> None:
         """The row and tag of each stream's current context, per order, and whether it was found there.
@@ -188,11 +183,9 @@ class ContextCounts:
         in (see the module docstring). Each order's division is a multiplication by one reciprocal per stream,
         floor(2**RECIPROCAL_BITS / divisor), which scales the whole row alike: the coder normalises by the sum."""
         if self.fused:
-            a = self._np
             f = np.ascontiguousarray(freqs, np.int64)
             out = np.empty(f.shape, np.int64)
-            fused_counts.mix(f, a["cost"], a["group"], a["betas"], a["rows"], a["found"], self.empty, a["counts"],
-                             a["totals"], a["kinds"], self._fast, a["chosen"], a["sums"], out)
+            fused_counts.mix(self._state, f, out)
             self._freqs = f          # update() scores the byte from these (unchanged until then, as Predictor has it)
             return out
         f = freqs.long()
@@ -230,16 +223,10 @@ class ContextCounts:
     def update(self, t: int, symbols: torch.Tensor) -> None:
         """Count the byte at position t of each stream (symbols (B,) int64); follows mix() for the same step."""
         if self.fused:
-            a = self._np
             if len(self.betas) > 1 and self._freqs is None:
                 raise RuntimeError("with several sets of betas, update() follows mix()")
-            fused_counts.update(
-                t, np.ascontiguousarray(symbols, np.int64), a["lengths"], a["group"], a["rows"], a["tag"],
-                a["found"], self.discard, self.empty, a["counts"], a["tags"], a["totals"], a["kinds"],
-                len(self.betas) > 1, self._fast, a["none"] if self._freqs is None else self._freqs, a["sums"],
-                a["betas_a"], a["betas_b"], a["cost"], a["log2_table"], a["words"], a["word"],
-                int(self.word is not None), a["masks"], a["salts"], self.table_bits, a["places"], a["place"],
-                a["link"], a["byte"], a["unique"], a["head"], a["kept"], a["claim"], a["add"], a["cells"])
+            fused_counts.update(self._state, t, np.ascontiguousarray(symbols, np.int64), len(self.betas) > 1,
+                                _NO_FREQS if self._freqs is None else self._freqs)
             return
         live = (self.lengths > t)[:, None]
         if len(self.betas) > 1:

@@ -118,7 +118,15 @@ class LSTMModel:
         a_out = (limit // t["m_out"].astype(np.int64)).astype(np.int32)
         self.t = dict(t, gate_lut=gate_lut, gate_off=gate_off, gate_lo=column, gate_hi=column + np.int32(n - 1),
                       a_hh=a_hh, a_out=a_out)
-        if not self.fused:
+        if self.fused:
+            t = self.t
+            self._tables = fused_lstm.LSTMTables(
+                m_hh=t["m_hh"], bound_hh=a_hh, gates_in=t["gates_in"], gate_lut=gate_lut, gate_off=gate_off,
+                gate_lo=column, gate_hi=t["gate_hi"], tanh_lut=t["tanh_lut"], m_out=t["m_out"], bound_out=a_out,
+                b_out=t["b_out"], exp_lut=t["exp_lut"], requant_shift=config.requant_shift, act_bits=config.act_bits,
+                gate_bits=config.gate_bits, gate_range=config.gate_range, cell_range=config.cell_range,
+                h_scale=H_SCALE)
+        else:
             self.t = {name: self.backend.array(x) for name, x in self.t.items()}
         self._hh, self._out = Int8Matrix(self.t["w_hh"]), Int8Matrix(self.t["w_out"])
 
@@ -152,14 +160,10 @@ class LSTMModel:
         return LSTMState(h=h.to(torch.int8), c=c)
 
     def _fused_step(self, state: LSTMState, tokens: np.ndarray) -> LSTMState:
-        cfg, n = self.config, self.t
-        acc = self._hh(state.h)
         c = np.empty(state.c.shape, np.int32)
         h = np.empty(state.h.shape, np.int8)
-        fused_lstm.gates(acc, n["m_hh"], n["a_hh"], n["gates_in"], np.ascontiguousarray(tokens, np.int64),
-                         n["gate_lut"], n["gate_off"], n["gate_lo"], n["gate_hi"], n["tanh_lut"],
-                         np.ascontiguousarray(state.c), c, h, cfg.requant_shift,
-                         cfg.act_bits, cfg.gate_bits, cfg.gate_range, cfg.cell_range, H_SCALE)
+        fused_lstm.gates(self._tables, self._hh(state.h), np.ascontiguousarray(tokens, np.int64),
+                         np.ascontiguousarray(state.c), c, h)
         return LSTMState(h=h, c=c)
 
     def logits(self, state: LSTMState):
@@ -172,10 +176,8 @@ class LSTMModel:
 
         Every symbol gets at least 1; the coder normalises by the sum (below 2**25)."""
         if self.fused:
-            n = self.t
             out = np.empty((state.h.shape[0], self.config.vocab_size), np.int32)
-            fused_lstm.frequencies(self._out(state.h), n["m_out"], n["a_out"],
-                                   n["b_out"], n["exp_lut"], self.config.requant_shift, out)
+            fused_lstm.frequencies(self._tables, self._out(state.h), out)
             return out
         z = self.logits(state)
         below = z.amax(dim=1, keepdim=True) - z                              # >= 0; an integer max is exact

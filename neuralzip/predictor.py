@@ -98,21 +98,21 @@ class MatchModel:
             where.adopt(self)
             return
         # the loops (neuralzip.fused.match) work in place on these arrays
-        self._state = (self.history, self.ptr, self.length)
-        self._chosen = (self.predicted, self.cell)                    # mix() writes them, update() reads
-        counts = (self.hits, self.misses)
-        self._mix_args = (self.length_bucket, self.thresholds) + counts + (BOOST_CAP,)
-        self._update_args = (self.start,) + self._state[1:] + self._chosen + counts + (
-            self.ctx, self.table, self.row, self.discard, self.local, self.local_row, context, table_bits,
-            local_bits, LENGTH_CAP, PRIOR_UNIT, _HASH_MULTIPLIER, np.zeros(batch, np.int64),
-            np.zeros(batch, np.int64))
+        self._state = fused_match.MatchState(
+            lengths=self.lengths, history=self.history, start=self.start, ptr=self.ptr, length=self.length,
+            predicted=self.predicted, cell=self.cell, hits=self.hits, misses=self.misses,
+            length_bucket=self.length_bucket, thresholds=self.thresholds, ctx=self.ctx, table=self.table,
+            row=self.row, discard=self.discard, local=self.local, local_row=self.local_row, context=context,
+            table_bits=table_bits, local_bits=local_bits, length_cap=LENGTH_CAP, boost_cap=BOOST_CAP,
+            prior_unit=PRIOR_UNIT, multiplier=_HASH_MULTIPLIER, slots=np.zeros(batch, np.int64),
+            values=np.zeros(batch, np.int64))
 
     def mix(self, freqs):
         """(B, V) int32 network frequencies -> (B, V) int64, the predicted byte's share raised to the hit rate
         of its cell (when that is above the network's own)."""
         if self.fused:
             out = np.empty(freqs.shape, np.int64)
-            fused_match.mix(np.ascontiguousarray(freqs, np.int32), *self._state, *self._mix_args, out, *self._chosen)
+            fused_match.mix(self._state, np.ascontiguousarray(freqs, np.int32), out)
             return out
         f = freqs.long()
         total = f.sum(1, keepdim=True)                                                        # (B, 1)
@@ -131,8 +131,7 @@ class MatchModel:
     def update(self, t: int, symbols) -> None:
         """Record the byte at position t of each stream: symbols (B,) int64. Follows mix() for the same step."""
         if self.fused:
-            fused_match.update(t, np.ascontiguousarray(symbols, np.int64), self.lengths, self._state[0],
-                               *self._update_args)
+            fused_match.update(self._state, t, np.ascontiguousarray(symbols, np.int64))
             return
         predicting = self.length > 0
         hit = predicting & (self.predicted.squeeze(1) == symbols)

@@ -7,6 +7,11 @@ plain loops over the streams, compiled by numba: the network's gates after its m
 (fused.apm). Every loop computes exactly what its tensor counterpart computes, in the same integers, bit for bit
 (tests/test_fused.py holds each pair equal, and the golden frequencies pin both); the tensor code remains the
 path on CUDA and wherever numba is missing, and the reference. neuralzip.backend chooses between them.
+
+Each stage keeps what its loops read and change in one state object, a NamedTuple of its arrays and constants
+defined beside its loops (CountsState, MatchState, MapsState, LSTMTables, the coder's Encoders and Decoders),
+made once by the stage's constructor on the very arrays of its tensor form's attributes; a loop takes the state
+and the step's inputs, `update(state, t, symbols)`, as cmix's models take Perceive(bit).
 """
 
 from __future__ import annotations

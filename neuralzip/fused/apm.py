@@ -5,12 +5,37 @@ table first, all reads before any write, so the result is the tensor code's what
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import floor_div, njit
 from .hashing import MASK32, MURMUR as HASH, next_word   # HASH: the maps' rows', and the scratch table's cells'
 
 POINTS = 33                  # per row (neuralzip.apm, which takes it from here)
+
+
+class MapsState(NamedTuple):
+    """What the loops of one AdaptiveProbabilityMaps read and change, in one object (numba takes it as a tuple of
+    arrays)."""
+    lengths: np.ndarray          # (B,) each stream's length
+    history: np.ndarray          # (B,) its last 4 bytes
+    word: np.ndarray             # (B,) the hash of the word being read
+    group_base: np.ndarray       # (B,) where its group's rows begin
+    kinds: np.ndarray            # (A,) each map's context: 0 the word, k the last k bytes
+    order_base: np.ndarray       # (A,) where each map's rows begin in a group's
+    shift: int                   # 32 - table_bits: a hashed key's row
+    points: np.ndarray           # int32, each point's difference from its start
+    hits: np.ndarray             # int32, each point's hits in 128ths
+    initial: np.ndarray          # (POINTS,) the starting points
+    stretch: np.ndarray          # (4096,) p -> position (stretch + 2048)
+    start_map: np.ndarray        # (4096,) what the starting points interpolate to at each position
+    share: int                   # the maps' share of the final probability, in 16ths
+    mass: int                    # > 0: only nodes holding 2**-mass of the total are mapped
+    limit: int                   # a point's hits count up to this
+    position: np.ndarray         # (B, 255) each node's position, from mix() for update()
+    slots: np.ndarray            # update()'s work space (see there)
+    writes: np.ndarray
 
 
 @njit
@@ -65,18 +90,18 @@ def _nodes(freqs, b, tree, p, pos, stretch):
 
 
 @njit
-def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stretch, start_map, share, mass, pos,
-        out):
-    """freqs (B, 256) -> out (B, 256) rebuilt from the maps' node probabilities; pos (B, 255) keeps each node's
-    position (stretch + 2048) for update(). With mass > 0 only nodes holding 2**-mass of the total are mapped."""
-    B, A = freqs.shape[0], kinds.shape[0]
+def mix(s, freqs, out):
+    """freqs (B, 256) -> out (B, 256) rebuilt from the maps' node probabilities; s.position keeps each node's
+    position (stretch + 2048) for update()."""
+    B, A = freqs.shape[0], s.kinds.shape[0]
+    pos, points, shift, mass = s.position, s.points, s.shift, s.mass
     tree = np.empty(511, np.int64)       # node sums, then each node's share
     p = np.empty(255, np.int64)
     low = np.empty(255, np.int64)
     high = np.empty(255, np.int64)
     mapped = np.empty(255, np.int64)     # the nodes mapped, in order
     for b in range(B):
-        _nodes(freqs, b, tree, p, pos, stretch)
+        _nodes(freqs, b, tree, p, pos, s.stretch)
         n = 0
         for i in range(255):
             if mass == 0 or (tree[i] << mass) >= tree[0]:
@@ -85,8 +110,8 @@ def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stre
             low[i] = 0
             high[i] = 0
         for a in range(A):               # the points, a map at a time: loads that do not wait for each other
-            kind, base = kinds[a], group_base[b] + order_base[a]
-            context = _context(kind, history[b], word[b]) * 255
+            kind, base = s.kinds[a], s.group_base[b] + s.order_base[a]
+            context = _context(kind, s.history[b], s.word[b]) * 255
             for j in range(n):
                 i = mapped[j]
                 at = _cell(kind, context + i, shift, base, pos[b, i] >> 7)
@@ -99,8 +124,8 @@ def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stre
                 j += 1
                 position = pos[b, i]
                 w = position & 127
-                m = start_map[position] + _floor_div((low[i] * (128 - w) + high[i] * w) >> 7, A)
-                final = min(max(((p[i] << 4) * (16 - share) + m * share) >> 4, 16), 65520)
+                m = s.start_map[position] + _floor_div((low[i] * (128 - w) + high[i] * w) >> 7, A)
+                final = min(max(((p[i] << 4) * (16 - s.share) + m * s.share) >> 4, 16), 65520)
             else:
                 final = p[i] << 4
             f = tree[i]
@@ -112,48 +137,48 @@ def mix(freqs, history, word, group_base, kinds, order_base, shift, points, stre
 
 
 @njit
-def update(t, symbols, lengths, history, word, group_base, kinds, order_base, shift, points, hits, initial, pos,
-           limit, slots, writes):
+def update(s, t, symbols):
     """Move the points of each live stream's byte at position t (after mix() of the same step), then read the byte
-    into every stream's history and word. slots (S, 2): a scratch hash table, S a power of two above twice a step's
-    writes, column 0 all -1 (as this leaves it) for no cell, column 1 the cell's row in writes (a step's writes, 6):
-    cell, error, weight, writers, slot, hits before."""
-    B, A = symbols.shape[0], kinds.shape[0]
+    into every stream's history and word. s.slots (S, 2): a scratch hash table, S a power of two above twice a
+    step's writes, column 0 all -1 (as this leaves it) for no cell, column 1 the cell's row in s.writes (a step's
+    writes, 6): cell, error, weight, writers, slot, hits before."""
+    B, A = symbols.shape[0], s.kinds.shape[0]
+    slots, writes, points, hits, history, word = s.slots, s.writes, s.points, s.hits, s.history, s.word
     mask = slots.shape[0] - 1
-    cap = limit << 7
+    cap = s.limit << 7
     n = 0
     for b in range(B):                    # every write's error, read before any point moves, summed per cell
-        if lengths[b] <= t:
+        if s.lengths[b] <= t:
             continue
         x = symbols[b]
         for a in range(A):
-            kind, base = kinds[a], group_base[b] + order_base[a]
+            kind, base = s.kinds[a], s.group_base[b] + s.order_base[a]
             context = _context(kind, history[b], word[b]) * 255
             for d in range(8):
                 node = (1 << d) - 1 + (x >> (8 - d))
                 bit = (x >> (7 - d) & 1) * 65535
-                position = pos[b, node]
+                position = s.position[b, node]
                 lo, w = position >> 7, position & 127
-                at = _cell(kind, context + node, shift, base, lo)
+                at = _cell(kind, context + node, s.shift, base, lo)
                 for h in range(2):
                     cell = at + h
                     weight = w if h else 128 - w
-                    error = (bit - (points[cell] + initial[cell % POINTS])) * weight
-                    s = ((cell * HASH) >> 13) & mask
-                    while slots[s, 0] != cell and slots[s, 0] != -1:
-                        s = (s + 1) & mask
-                    if slots[s, 0] == -1:
-                        slots[s, 0] = cell
-                        slots[s, 1] = n
+                    error = (bit - (points[cell] + s.initial[cell % POINTS])) * weight
+                    slot = ((cell * HASH) >> 13) & mask
+                    while slots[slot, 0] != cell and slots[slot, 0] != -1:
+                        slot = (slot + 1) & mask
+                    if slots[slot, 0] == -1:
+                        slots[slot, 0] = cell
+                        slots[slot, 1] = n
                         writes[n, 0] = cell
                         writes[n, 1] = error
                         writes[n, 2] = weight
                         writes[n, 3] = 1
-                        writes[n, 4] = s
+                        writes[n, 4] = slot
                         writes[n, 5] = hits[cell]        # read here, where the other work hides the wait
                         n += 1
                     else:
-                        j = slots[s, 1]
+                        j = slots[slot, 1]
                         writes[j, 1] += error
                         writes[j, 2] += weight
                         writes[j, 3] += 1

@@ -22,6 +22,8 @@ the first of them), and each coder's words in its own slice of one flat buffer.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import njit
@@ -30,6 +32,27 @@ PRECISION = 24
 _FULL = np.uint64(0xFFFFFFFFFFFFFFFF)      # the state's range before any symbol
 _RENORM = np.uint64(1 << 32)               # range below this: shift a word out
 _WORD = np.uint64(0xFFFFFFFF)
+
+
+class Encoders(NamedTuple):
+    """A set of coders' state, one entry per coder (numba takes it as a tuple of arrays)."""
+    lower: np.ndarray            # uint64
+    range_: np.ndarray           # uint64
+    held: np.ndarray             # int64: how many words are held back for a carry that may come
+    first_held: np.ndarray       # uint64: the first of them
+    words: np.ndarray            # uint32: every coder's words, each in its slice
+    ends: np.ndarray             # int64: where each coder's next word goes
+    limits: np.ndarray           # int64: the end of each coder's slice
+
+
+class Decoders(NamedTuple):
+    """A set of decoders' state, one entry per decoder but the payloads' words."""
+    words: np.ndarray            # uint32: every payload's words, each in its slice
+    end: np.ndarray              # int64: the end of each payload's slice
+    lower: np.ndarray            # uint64
+    range_: np.ndarray           # uint64
+    point: np.ndarray            # uint64
+    cursor: np.ndarray           # int64: the next word to read
 
 
 @njit
@@ -52,36 +75,37 @@ def _interval(freqs, x):
 
 
 @njit
-def _write(words, ends, limits, e, word):
+def _write(s, e, word):
     """Append a word to coder e's slice of words; past its end (more symbols than the coder was made for) the
     word is dropped and the end moves on, which RangeEncoders.finish() reports."""
-    if ends[e] < limits[e]:
-        words[ends[e]] = np.uint32(word)
-    ends[e] += 1
+    if s.ends[e] < s.limits[e]:
+        s.words[s.ends[e]] = np.uint32(word)
+    s.ends[e] += 1
 
 
 @njit
-def _release(e, carried, held, first_held, words, ends, limits):
+def _release(s, e, carried):
     """Write coder e's held words: the first as held and the rest 0xFFFFFFFF, or, when a carry came (the lower
     end wrapped), the first plus 1 and the rest 0."""
     if carried:
-        first, rest = (first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
+        first, rest = (s.first_held[e] + np.uint64(1)) & _WORD, np.uint64(0)
     else:
-        first, rest = first_held[e], _WORD
-    _write(words, ends, limits, e, first)
-    for _ in range(held[e] - 1):
-        _write(words, ends, limits, e, rest)
-    held[e] = 0
+        first, rest = s.first_held[e], _WORD
+    _write(s, e, first)
+    for _ in range(s.held[e] - 1):
+        _write(s, e, rest)
+    s.held[e] = 0
 
 
 @njit
-def _encode_symbol(e, left, probability, lower, range_, held, first_held, words, ends, limits):
+def _encode_symbol(s, e, left, probability):
     """Encode an interval with coder e (constriction's RangeEncoder::encode_symbol)."""
+    lower, range_, held = s.lower, s.range_, s.held
     scale = range_[e] >> np.uint64(PRECISION)
     new_range = scale * np.uint64(probability)
     new_lower = lower[e] + scale * np.uint64(left)            # wraps, as the state does
     if held[e] > 0 and new_lower + new_range > new_lower:      # the carry is settled: release the held words
-        _release(e, new_lower < lower[e], held, first_held, words, ends, limits)
+        _release(s, e, new_lower < lower[e])
     lower[e] = new_lower
     range_[e] = new_range
     if new_range < _RENORM:
@@ -91,17 +115,17 @@ def _encode_symbol(e, left, probability, lower, range_, held, first_held, words,
         if held[e] > 0:
             held[e] += 1
         elif lower[e] + range_[e] > lower[e]:
-            _write(words, ends, limits, e, word)
+            _write(s, e, word)
         else:                                                  # a carry may still come: hold the word back
             held[e] = 1
-            first_held[e] = word
+            s.first_held[e] = word
 
 
 @njit
-def encode_window(freqs, symbols, start, lengths, targets, lower, range_, held, first_held, words, ends, limits):
-    """Code steps start ... start + W - 1 of every stream: freqs (W, B, V) int64, symbols (B, T) uint8, lengths
-    (B,) each stream's symbols; stream b's symbol at a step goes to each coder of targets[b] (B, K), -1 for none,
-    streams in batch order."""
+def encode_window(s, freqs, symbols, start, lengths, targets):
+    """Code steps start ... start + W - 1 of every stream with the coders s: freqs (W, B, V) int64, symbols (B, T)
+    uint8, lengths (B,) each stream's symbols; stream b's symbol at a step goes to each coder of targets[b] (B, K),
+    -1 for none, streams in batch order."""
     W, B, _ = freqs.shape
     for w in range(W):
         t = start + w
@@ -113,45 +137,48 @@ def encode_window(freqs, symbols, start, lengths, targets, lower, range_, held, 
             for k in range(targets.shape[1]):
                 e = targets[b, k]
                 if e >= 0:
-                    _encode_symbol(e, left, probability, lower, range_, held, first_held, words, ends, limits)
+                    _encode_symbol(s, e, left, probability)
 
 
 @njit
-def seal(e, lower, range_, held, first_held, words, ends, limits):
+def seal(s, e):
     """Write coder e's last words (constriction's RangeEncoder::seal); nothing if it coded nothing."""
-    if range_[e] == _FULL:
+    if s.range_[e] == _FULL:
         return
-    point = lower[e] + (_RENORM - np.uint64(1))
-    if held[e] > 0:
-        _release(e, point < lower[e], held, first_held, words, ends, limits)
+    lower = s.lower[e]
+    point = lower + (_RENORM - np.uint64(1))
+    if s.held[e] > 0:
+        _release(s, e, point < lower)
     point_word = point >> np.uint64(32)
-    _write(words, ends, limits, e, point_word)
-    if (lower[e] + range_[e]) >> np.uint64(32) == point_word:
-        _write(words, ends, limits, e, 0)
+    _write(s, e, point_word)
+    if (lower + s.range_[e]) >> np.uint64(32) == point_word:
+        _write(s, e, 0)
 
 
 @njit
-def start_decoder(e, words, begin, end, lower, range_, point, cursor):
-    """Read the first two words of coder e's payload, words[begin[e]:end[e]] (constriction's read_point)."""
-    lower[e] = np.uint64(0)
-    range_[e] = _FULL
+def start_decoder(s, e, begin):
+    """Read the first two words of decoder e's payload, from words[begin] (constriction's read_point)."""
+    words, end, cursor = s.words, s.end, s.cursor
+    s.lower[e] = np.uint64(0)
+    s.range_[e] = _FULL
     p, n = np.uint64(0), 0
-    cursor[e] = begin[e]
+    cursor[e] = begin
     while cursor[e] < end[e] and n < 2:
         p = (p << np.uint64(32)) | np.uint64(words[cursor[e]])
         cursor[e] += 1
         n += 1
     if n == 1:
         p = p << np.uint64(32)
-    point[e] = p
+    s.point[e] = p
 
 
 @njit
-def decode_step(freqs, t, lengths, sources, out, words, end, lower, range_, point, cursor):
-    """Decode step t: each stream b with lengths[b] > t and a coder sources[b] >= 0 gets its symbol in out[b]
-    (streams in batch order), from freqs (B, V) int64. Returns the first stream whose data cannot be a coder v1
-    payload, or -1."""
+def decode_step(s, freqs, t, lengths, sources, out):
+    """Decode step t with the decoders s: each stream b with lengths[b] > t and a decoder sources[b] >= 0 gets its
+    symbol in out[b] (streams in batch order), from freqs (B, V) int64. Returns the first stream whose data cannot
+    be a coder v1 payload, or -1."""
     B, V = freqs.shape
+    words, end, lower, range_, point, cursor = s.words, s.end, s.lower, s.range_, s.point, s.cursor
     for b in range(B):
         e = sources[b]
         if e < 0 or lengths[b] <= t:

@@ -6,6 +6,8 @@ stream looks up before any inserts and that the largest entry wins a slot writte
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import njit
@@ -20,70 +22,100 @@ def low32_product(x, multiplier):
     return (low + (high << 16)) & 0xFFFFFFFF
 
 
+class MatchState(NamedTuple):
+    """What the loops of one MatchModel read and change, in one object (numba takes it as a tuple of arrays)."""
+    lengths: np.ndarray          # (B,) each stream's length
+    history: np.ndarray          # (B, T) uint8, the bytes seen
+    start: np.ndarray            # (B,) where each stream's row begins in history, flat
+    ptr: np.ndarray              # (B,) the predicted byte's index in history, flat
+    length: np.ndarray           # (B,) the match's verified length, 0 for no prediction
+    predicted: np.ndarray        # (B,) mix()'s predicted byte and cell, for update()
+    cell: np.ndarray
+    hits: np.ndarray             # (B, N_CELLS) in prior units
+    misses: np.ndarray
+    length_bucket: np.ndarray    # (LENGTH_CAP + 1,) a length's first cell
+    thresholds: np.ndarray       # the network probability buckets' thresholds, in 64ths
+    ctx: np.ndarray              # (B,) the last 4 bytes
+    table: np.ndarray            # the groups' tables, and the slot finished streams write to
+    row: np.ndarray              # (B,) where each stream's group's table begins
+    discard: int
+    local: np.ndarray            # each stream's table of its own (empty where local_bits is 0)
+    local_row: np.ndarray
+    context: int
+    table_bits: int
+    local_bits: int
+    length_cap: int
+    boost_cap: int
+    prior_unit: int
+    multiplier: int
+    slots: np.ndarray            # (B,) update()'s work space
+    values: np.ndarray
+
+
 @njit
-def mix(freqs, history, ptr, length, length_bucket, thresholds, hits, misses, boost_cap, out, predicted, cell):
+def mix(s, freqs, out):
     """freqs (B, V) -> out (B, V) int64: the network's frequencies with the predicted byte's share raised; records
     each stream's predicted byte and cell for update()."""
     B, V = freqs.shape
-    flat = history.reshape(-1)
+    flat = s.history.reshape(-1)
     top = flat.shape[0] - 1
     for b in range(B):
         total = np.int64(0)
         for v in range(V):
             out[b, v] = freqs[b, v]
             total += out[b, v]
-        p = np.int64(flat[min(max(ptr[b], 0), top)])
+        p = np.int64(flat[min(max(s.ptr[b], 0), top)])
         f_pred = out[b, p]
         bucket = np.int64(0)
-        for th in thresholds:
+        for th in s.thresholds:
             bucket += (f_pred << 6) >= total * th
-        k = length_bucket[length[b]] + bucket
-        predicted[b], cell[b] = p, k
-        h, m = hits[b, k], misses[b, k]
-        if length[b] > 0:
-            out[b, p] += min(max((h * total - f_pred * (h + m)) // m, 0), total << boost_cap)
+        k = s.length_bucket[s.length[b]] + bucket
+        s.predicted[b], s.cell[b] = p, k
+        h, m = s.hits[b, k], s.misses[b, k]
+        if s.length[b] > 0:
+            out[b, p] += min(max((h * total - f_pred * (h + m)) // m, 0), total << s.boost_cap)
 
 
 @njit
-def update(t, symbols, lengths, history, start, ptr, length, predicted, cell, hits, misses, ctx, table, row,
-           discard, local, local_row, context, table_bits, local_bits, length_cap, prior_unit, multiplier,
-           slots, values):
+def update(s, t, symbols):
     """Record the byte at position t of each stream (symbols (B,)), as MatchModel.update."""
     B = symbols.shape[0]
+    length, ptr = s.length, s.ptr
     for b in range(B):
-        s = symbols[b]
+        x = symbols[b]
         predicting = length[b] > 0
-        hit = predicting and predicted[b] == s
+        hit = predicting and s.predicted[b] == x
         if hit:
-            hits[b, cell[b]] += prior_unit
-            length[b] = min(length[b] + 1, length_cap)
+            s.hits[b, s.cell[b]] += s.prior_unit
+            length[b] = min(length[b] + 1, s.length_cap)
             ptr[b] += 1
         else:
             if predicting:
-                misses[b, cell[b]] += prior_unit
+                s.misses[b, s.cell[b]] += s.prior_unit
             length[b] = 0
-        history[b, t] = s if lengths[b] > t else 0
-        ctx[b] = ((ctx[b] << 8) | s) & 0xFFFFFFFF
-    if t + 1 < context:
+        s.history[b, t] = x if s.lengths[b] > t else 0
+        s.ctx[b] = ((s.ctx[b] << 8) | x) & 0xFFFFFFFF
+    if t + 1 < s.context:
         return
     for b in range(B):                    # every stream looks up before any inserts
-        hashed = low32_product(ctx[b], multiplier)
-        slot = row[b] + (hashed >> (32 - table_bits))
-        key = (ctx[b] & 0x7FFFFFFF) << 32
-        value = key | (start[b] + t + 2)
-        entry = table[slot]
-        if local_bits:
-            own_slot = local_row[b] + (hashed >> (32 - local_bits))
-            own = local[own_slot]
+        ctx = s.ctx[b]
+        hashed = low32_product(ctx, s.multiplier)
+        slot = s.row[b] + (hashed >> (32 - s.table_bits))
+        key = (ctx & 0x7FFFFFFF) << 32
+        value = key | (s.start[b] + t + 2)
+        entry = s.table[slot]
+        if s.local_bits:
+            own_slot = s.local_row[b] + (hashed >> (32 - s.local_bits))
+            own = s.local[own_slot]
             if (own >> 32) << 32 == key and own > 0:
                 entry = own
-            local[own_slot] = value
+            s.local[own_slot] = value
         if (entry >> 32) << 32 == key and entry > 0 and length[b] == 0:
             ptr[b] = (entry & 0xFFFFFFFF) - 1
-            length[b] = context
-        slots[b] = slot if lengths[b] > t else discard
-        values[b] = value
+            length[b] = s.context
+        s.slots[b] = slot if s.lengths[b] > t else s.discard
+        s.values[b] = value
     for b in range(B):
-        table[slots[b]] = 0
+        s.table[s.slots[b]] = 0
     for b in range(B):
-        table[slots[b]] = max(table[slots[b]], values[b])
+        s.table[s.slots[b]] = max(s.table[s.slots[b]], s.values[b])
