@@ -10,6 +10,7 @@ from typing import NamedTuple
 import pytest
 
 import neuralzip
+from neuralzip import zoo
 from neuralzip.api import BATCH_CHUNKS
 from neuralzip.format import MAX_GROUP_BYTES
 
@@ -55,7 +56,7 @@ def _code_digest() -> str:
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         h.update(path.read_bytes())
-    h.update(neuralzip.zoo.load(neuralzip.zoo.level(1).model).sha256)
+    h.update(zoo.load(zoo.level(1).model).sha256)
     return h.hexdigest()[:16]
 
 
@@ -115,7 +116,7 @@ def ungrouped_model(tmp_path_factory) -> str:
     batches are as wide as BATCH_CHUNKS says, not rounded up to 4 MiB groups, so that small inputs span batches."""
     import dataclasses
     from neuralzip import modelfile
-    base = neuralzip.zoo.load(neuralzip.zoo.level(1).model)
+    base = zoo.load(zoo.level(1).model)
     config = dataclasses.replace(base.config, match_group_bytes=0, count_orders=(), count_betas=(), count_table_bits=0)
     path = tmp_path_factory.mktemp("models") / "ungrouped.nzm"
     path.write_bytes(modelfile.dump("ungrouped", config, base.tensors))
