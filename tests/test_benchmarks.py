@@ -210,3 +210,14 @@ def test_ratio_prints_bits_per_byte_and_frames_per_file(tmp_path, capsys):
     assert [line.split("\t")[0] for line in lines] == ["text.txt", "table.csv"]
     assert all(line.split("\t")[2].startswith("xz-9e ") and line.split("\t")[3].startswith("-1 ") for line in lines)
     assert "'lzma': 1" in lines[1]          # a table of records: one LZMA frame for its span
+
+
+def test_chunk_sizes_prints_each_size_and_reads_any(tmp_path, capsys):
+    from benchmarks import chunk_sizes
+    text = tmp_path / "text.txt"
+    text.write_bytes(b"Shorter chunks run more streams in lockstep. " * 60)
+    chunk_sizes.main(["1024,512", f"{text}:2000", "--level", "1", "--repeat", "1"])
+    line = capsys.readouterr().out.strip()
+    name, size, *cells = line.split("\t")
+    assert name == "text.txt[:2000]" and size == "2000"
+    assert [c.split(":")[0] for c in cells] == ["1024", "512"] and all("bpb" in c and "KB/s" in c for c in cells)
