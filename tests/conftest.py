@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from pathlib import Path
 from typing import NamedTuple
@@ -72,8 +73,10 @@ def multi_batch(request) -> MultiBatch:
         blob = path.read_bytes()
     else:
         blob = neuralzip.compress(data, 1)
-        if path is not None:
-            path.write_bytes(blob)
+        if path is not None:           # whole or not at all: another test process may read it meanwhile
+            part = path.with_name(f"{path.name}.{os.getpid()}")
+            part.write_bytes(blob)
+            os.replace(part, path)
     return MultiBatch(data, blob, -(-len(data) // MAX_GROUP_BYTES))
 
 
