@@ -62,6 +62,51 @@ def test_golden_frequency_hash():
     assert hashlib.sha256(f.numpy().tobytes()).hexdigest()[:16] == GOLDEN_FREQUENCIES
 
 
+def _reference_trace(name: str, rows: list[bytes]) -> np.ndarray:
+    """(T, B, V) frequencies as FORMAT.md's "Network" gives them, in plain int64 arithmetic on the model file's
+    tensors: nothing of neuralzip.model, its kernels or its loops."""
+    file = zoo.load(name)
+    c, t = file.config, {k: np.asarray(v, np.int64) for k, v in file.tensors.items()}
+    H, s, gb, gr, ab = c.hidden, c.requant_shift, c.gate_bits, c.gate_range, c.act_bits
+
+    def requant(a, m):
+        bound = ((1 << 31) - 1 - (1 << (s - 1))) // m
+        return (np.clip(a, -bound, bound) * m + (1 << (s - 1))) >> s
+
+    def look(table, x):
+        return table[np.clip(x, 0, len(table) - 1)]
+
+    h, cell = np.zeros((len(rows), H), np.int64), np.zeros((len(rows), H), np.int64)
+    x, out = np.full(len(rows), c.start_token), []
+    for step in range(len(rows[0])):
+        pre = requant(h @ t["w_hh"], t["m_hh"]) + t["gates_in"][x] + (gr << gb)
+        g = np.concatenate([look(t["sigmoid_lut"], pre[:, :2 * H]), look(t["tanh_lut"], pre[:, 2 * H:3 * H]),
+                            look(t["sigmoid_lut"], pre[:, 3 * H:])], 1)
+        i, f, u, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+        top = c.cell_range << ab
+        cell = np.clip((f * cell + i * u + (1 << (ab - 1))) >> ab, -top, top)
+        tc = look(t["tanh_lut"], ((cell + (1 << (ab - gb - 1))) >> (ab - gb)) + (gr << gb))
+        h = ((((o * tc + (1 << (ab - 1))) >> ab) * 127 + (1 << (ab - 1))) >> ab)
+        z = requant(h @ t["w_out"], t["m_out"]) + t["b_out"]
+        out.append(1 + look(t["exp_lut"], z.max(1, keepdims=True) - z))
+        x = np.array([r[step] for r in rows])
+    return np.stack(out).astype(np.int32)
+
+
+def test_a_plain_reference_from_format_md_gives_the_golden_frequencies():
+    """The golden hash is the code's own; FORMAT.md's text, computed plainly, must give the same frequencies."""
+    rows = [TEXT, TEXT[::-1]]
+    reference = _reference_trace("lstm384-v6", rows)
+    assert np.array_equal(reference, _frequency_trace(_model(), rows).numpy())
+    assert hashlib.sha256(reference.tobytes()).hexdigest()[:16] == GOLDEN_FREQUENCIES
+    narrow = _model_of("lstm64-v1")
+    assert np.array_equal(_reference_trace("lstm64-v1", rows), _frequency_trace(narrow, rows).numpy())
+
+
+def _model_of(name: str) -> LSTMModel:
+    return zoo.runtime(zoo.load(name), backend.choose("cpu"))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_equals_cpu():
     rows = [TEXT, TEXT[::-1]] * 9
