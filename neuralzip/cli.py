@@ -50,7 +50,7 @@ import time
 from dataclasses import dataclass, field
 
 import neuralzip
-from . import intops
+from . import intops, zoo
 from .pipeline import WORKER_NAME, thread_count
 
 SUFFIX = ".nz"
@@ -250,7 +250,7 @@ def _check_setup(args, files) -> str | None:
         elif args.mode in ("decompress", "test"):
             _decompressor(args)
         elif args.model is not None:
-            neuralzip.zoo.load(args.model)
+            zoo.load(args.model)
     except (ValueError, TypeError, neuralzip.NeuralZipError, OSError, ImportError) as e:
         return str(e)
     return None

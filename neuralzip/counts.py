@@ -127,7 +127,8 @@ class ContextCounts:
         shape, n = (batch, contexts), batch * contexts
         self.rows, self.tag = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
         self.found = np.zeros(shape, np.bool_)
-        betas = self.betas       # betas whose divisors the loops may divide in floating point
+        betas = self.betas
+        fast = bool(betas.min() >= 0 and betas[:, :, 1].min() >= 1 and betas.max() < 1 << 31)   # floats may divide
         work = {name: np.zeros(n, np.int64) for name in ("place", "link", "byte", "unique", "head", "kept", "claim")}
         self._state = fused_counts.CountsState(
             counts=self.counts, tags=self.tags, totals=self.totals, kinds=self.kinds, discard=self.discard,
@@ -135,8 +136,7 @@ class ContextCounts:
             word=self.word if self.word is not None else self.words, has_word=int(self.word is not None),
             masks=self.masks, salts=self.salts, rows=self.rows, tag=self.tag, found=self.found, betas=self.betas,
             betas_a=np.ascontiguousarray(betas[:, :, 0].T), betas_b=np.ascontiguousarray(betas[:, :, 1].T),   # (K, J)
-            fast=bool(betas.min() >= 0 and betas[:, :, 1].min() >= 1 and betas.max() < 1 << 31),
-            cost=self.cost, chosen=np.zeros(self.cost.shape[0], np.int64), sums=np.zeros(batch, np.int64),
+            fast=fast, cost=self.cost, chosen=np.zeros(self.cost.shape[0], np.int64), sums=np.zeros(batch, np.int64),
             log2_table=self.log2_table, places=np.zeros(1 << (2 * n - 1).bit_length(), np.int32), **work,
             add=np.zeros(256, np.int64), cells=np.zeros(256, np.int64))
         self._freqs = None

@@ -125,7 +125,13 @@ class _Job:
         if cores is not None:
             with cores.lock:
                 cores.running += 1
-            threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
+            try:
+                threading.Thread(target=self._run, args=(function, args, cores), name=WORKER_NAME).start()
+            except BaseException:           # no thread to end the job (RuntimeError: can't start new thread)
+                with cores.lock:
+                    cores.running -= 1
+                _job_ends()
+                raise
             return
         torch = sys.modules.get("torch")
         torch_threads = torch.get_num_threads() if torch is not None else None

@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OBJECT_STORE = 200 << 20        # per node: small, so that a shared machine keeps its memory
 BATCH = 4 << 20                 # level 1's batches on the CPU: its match groups, whole
 LEVEL = 1
+# every test of Ray in one test process, one after another: the README's `ray stop` ends every Ray process of the
+# machine (tests/test_readme.py), and the clusters here would lose their nodes to it
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 @pytest.fixture(scope="module")

@@ -95,3 +95,5 @@ def test_closed_and_wrong_direction(tmp_path):
     assert f.closed
     with pytest.raises(ValueError, match="closed"):
         f.write(b"x")
+    with pytest.raises(ValueError, match="closed"):       # as a closed gzip or lzma file, not its file's number
+        f.fileno()

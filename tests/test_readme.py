@@ -29,6 +29,7 @@ def test_command_line_examples(tmp_path):
     assert (tmp_path / "twice.txt").read_bytes() == notes * 2
 
 
+@pytest.mark.xdist_group("ray")       # its `ray stop` ends every Ray process here: beside no other Ray test
 def test_cluster_examples(tmp_path):
     """The commands of "Running on a cluster", with Ray: a local instance, then a head node started and stopped."""
     pytest.importorskip("ray")
