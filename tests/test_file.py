@@ -90,10 +90,13 @@ def test_closed_and_wrong_direction(tmp_path):
     f = NeuralZipFile(tmp_path / "a.nz", "wb")
     with pytest.raises(io.UnsupportedOperation):
         f.read()
+    with pytest.raises(io.UnsupportedOperation):
+        f.peek()
     f.close()
     f.close()
     assert f.closed
     with pytest.raises(ValueError, match="closed"):
         f.write(b"x")
-    with pytest.raises(ValueError, match="closed"):       # as a closed gzip or lzma file, not its file's number
-        f.fileno()
+    for call in (f.fileno, f.tell, f.peek):    # as a closed gzip or lzma file says, not its file's number or place
+        with pytest.raises(ValueError, match="closed"):
+            call()
