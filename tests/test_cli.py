@@ -322,6 +322,14 @@ def test_progress_only_on_a_terminal(text_file, tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_no_progress_line_for_a_small_input_on_a_terminal(text_file, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(cli, "READ_SIZE", 64)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert nzip("-kf", text_file) == 0
+    assert capsys.readouterr().err == ""                  # done before a line would help
+
+
 def test_multiple_files_to_stdout_concatenate(text_file, nz_file, capsysbinary):
     assert nzip("-dc", nz_file, nz_file) == 0
     assert capsysbinary.readouterr().out == TEXT + TEXT
