@@ -138,6 +138,12 @@ def test_output_option(text_file, nz_file, tmp_path):
     assert (tmp_path / "z").read_bytes() == TEXT
 
 
+def test_output_dash_is_stdout(text_file, tmp_path, capsysbinary):
+    assert nzip("-k", "-o", "-", text_file) == 0
+    assert neuralzip.decompress(capsysbinary.readouterr().out) == TEXT
+    assert listing(tmp_path) == ["a.txt"]
+
+
 def test_output_option_takes_one_input(text_file, nz_file, tmp_path):
     assert nzip("-o", tmp_path / "x", text_file, nz_file) == 2
     assert not (tmp_path / "x").exists()
