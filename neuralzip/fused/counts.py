@@ -53,7 +53,7 @@ class CountsState(NamedTuple):
     betas: np.ndarray            # (J, K, 2)
     betas_a: np.ndarray          # (K, J) each set's first beta per context, and its second
     betas_b: np.ndarray
-    fast: bool                   # every divisor from 1 to 2**40 (see update)
+    fast: bool                   # every divisor from 1 to 2**40: floating point may divide (see _score)
     cost: np.ndarray             # (G, J)
     chosen: np.ndarray           # (G,) mix()'s set per group
     sums: np.ndarray             # (B,) mix()'s sum of each stream's freqs
