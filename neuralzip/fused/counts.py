@@ -261,10 +261,14 @@ def _score(s, t, symbols, freqs):
             row = s.rows[b, k] if s.found[b, k] else s.empty
             c = np.int64(s.counts[row, x]) << (Q_BITS + 1)
             n2, u = s.totals[row] << 1, s.kinds[row]
-            for j in range(J):
-                beta = u * s.betas_a[k, j] + s.betas_b[k, j]
-                divisor = _floor_div(one, n2 + beta) if s.fast else one // (n2 + beta)
-                q[j] = ((c + beta * q[j]) * divisor) >> RECIPROCAL_BITS
+            if s.fast:
+                for j in range(J):
+                    beta = u * s.betas_a[k, j] + s.betas_b[k, j]
+                    q[j] = ((c + beta * q[j]) * _floor_div(one, n2 + beta)) >> RECIPROCAL_BITS
+            else:
+                for j in range(J):
+                    beta = u * s.betas_a[k, j] + s.betas_b[k, j]
+                    q[j] = ((c + beta * q[j]) * (one // (n2 + beta))) >> RECIPROCAL_BITS
         g = s.group[b]
         for j in range(J):
             p = q[j] + 1
