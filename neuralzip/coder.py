@@ -17,7 +17,7 @@ from .errors import NeuralZipError
 from .fused import coder as loops
 
 # without numba the loops run as Python on numpy scalars, where the 64-bit state's intended wrap-around would warn
-_WRAPPING = contextlib.nullcontext if fused.numba is not None else lambda: np.errstate(over="ignore")
+wrapping = contextlib.nullcontext if fused.numba is not None else lambda: np.errstate(over="ignore")
 
 _SEAL_WORDS = 2                  # a coder writes at most one word per symbol, and two more when it is sealed
 
@@ -25,12 +25,15 @@ _SEAL_WORDS = 2                  # a coder writes at most one word per symbol, a
 class RangeEncoders:
     """Coders for a set of frames. capacities: how many symbols each will code at most."""
 
-    def __init__(self, capacities: list[int]):
+    def __init__(self, capacities: list[int], mixer=None):
+        """mixer: a neuralzip.mixer.BitMixer, which codes each byte as 8 decisions (None: bytes coded whole)."""
         n = len(capacities)
-        room = np.asarray(capacities, dtype=np.int64).reshape(n) + _SEAL_WORDS
+        self.mixer = mixer
+        per_symbol = 1 if mixer is None else mixer.WORDS_PER_BYTE
+        room = np.asarray(capacities, dtype=np.int64).reshape(n) * per_symbol + _SEAL_WORDS
         self._begin = np.concatenate([[0], np.cumsum(room)[:-1]]).astype(np.int64)
         self._limits = self._begin + room
-        self._state = loops.Encoders(
+        self.state = loops.Encoders(
             lower=np.zeros(n, np.uint64), range_=np.full(n, 2 ** 64 - 1, np.uint64), held=np.zeros(n, np.int64),
             first_held=np.zeros(n, np.uint64), words=np.zeros(int(room.sum()), np.uint32), ends=self._begin.copy(),
             limits=self._limits)
@@ -40,8 +43,11 @@ class RangeEncoders:
         """Code steps start ... start + W - 1 of a batch of streams: freqs (W, B, V) int64, symbols (B, T) uint8,
         lengths (B,) int64; at each step, stream b (if it is that long) goes to each coder of targets[b], (B, K)
         int64, -1 for none, the streams in batch order."""
-        with _WRAPPING():
-            loops.encode_window(self._state, freqs, symbols, start, lengths, targets)
+        with wrapping():
+            if self.mixer is None:
+                loops.encode_window(self.state, freqs, symbols, start, lengths, targets)
+            else:
+                self.mixer.encode_window(self.state, freqs, symbols, start, lengths, targets)
 
     def encode(self, coder: int, symbols: np.ndarray, freqs: np.ndarray) -> None:
         """Code symbols (n,) with one coder, under freqs (n, V) int64."""
@@ -51,10 +57,10 @@ class RangeEncoders:
 
     def finish(self) -> list[bytes]:
         """Seal every coder: each one's payload, its words 4 bytes little-endian."""
-        words, ends = self._state.words, self._state.ends
-        with _WRAPPING():
+        words, ends = self.state.words, self.state.ends
+        with wrapping():
             for e in range(len(self._begin)):
-                loops.seal(self._state, e)
+                loops.seal(self.state, e)
         if (ends > self._limits).any():
             raise ValueError("a coder was given more symbols than its capacity")
         return [words[b:e].astype("<u4").tobytes() for b, e in zip(self._begin, ends)]
@@ -63,25 +69,30 @@ class RangeEncoders:
 class RangeDecoders:
     """Decoders for a set of payloads, stepped in lockstep."""
 
-    def __init__(self, payloads: list[bytes]):
+    def __init__(self, payloads: list[bytes], mixer=None):
+        """mixer: as RangeEncoders'; with one, rows without a decoder learn from their known bytes in out."""
         if any(len(p) % 4 for p in payloads):
             raise NeuralZipError("damaged stream: a neural frame's payload is not a whole number of words")
         n = len(payloads)
+        self.mixer = mixer
         sizes = np.array([len(p) // 4 for p in payloads], dtype=np.int64)
         self._begin = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        self._state = loops.Decoders(
+        self.state = loops.Decoders(
             words=np.frombuffer(b"".join(payloads), dtype="<u4").astype(np.uint32), end=self._begin + sizes,
             lower=np.zeros(n, np.uint64), range_=np.zeros(n, np.uint64), point=np.zeros(n, np.uint64),
             cursor=np.zeros(n, np.int64))
         for e in range(n):
-            loops.start_decoder(self._state, e, self._begin[e])
+            loops.start_decoder(self.state, e, self._begin[e])
 
     def decode_step(self, freqs: np.ndarray, t: int, lengths: np.ndarray, sources: np.ndarray,
                     out: np.ndarray) -> None:
         """Step t of a batch: stream b, if longer than t and sources[b] >= 0, decodes its symbol into out[b] with
         decoder sources[b], under freqs (B, V) int64; the streams in batch order."""
-        with _WRAPPING():
-            bad = loops.decode_step(self._state, freqs, t, lengths, sources, out)
+        with wrapping():
+            if self.mixer is None:
+                bad = loops.decode_step(self.state, freqs, t, lengths, sources, out)
+            else:
+                bad = self.mixer.decode_step(self.state, freqs, t, lengths, sources, out)
         if bad >= 0:
             raise NeuralZipError("damaged stream: a neural frame's range coder met data no encoder writes")
 

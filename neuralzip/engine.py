@@ -20,6 +20,7 @@ import zstandard
 from .coder import RangeDecoders, RangeEncoders
 from .errors import NeuralZipError
 from .format import MAX_GROUP_FRAMES, Method, frame_header_size
+from .mixer import BitMixer
 from .model import LSTMModel
 from .pipeline import share_threads
 from .predictor import Predictor, chunk_groups
@@ -61,7 +62,8 @@ def neural_encode(model: LSTMModel, chunks: list[bytes], groups: list[int]) -> E
     targets[:, 0] = np.arange(len(chunks))
     for r, rows in enumerate(runs):
         targets[rows, 1] = len(chunks) + r
-    coders = RangeEncoders(lengths.tolist() + [int(lengths[rows].sum()) for rows in runs])
+    coders = RangeEncoders(lengths.tolist() + [int(lengths[rows].sum()) for rows in runs],
+                           BitMixer.of(model.config, groups, lengths.tolist()))
     predictor = Predictor(model, len(chunks), steps, groups, lengths.tolist())
     # on a GPU the frequencies cross to the host a window of steps at a time (at most 32 MiB, at least 8 steps a
     # transfer); on the CPU each step's are coded where they lie
@@ -95,7 +97,7 @@ def neural_decode(model: LSTMModel, payloads: list[tuple[bytes, list[int]]], len
     fed in as they are for the sake of their groups."""
     known = known or [None] * len(lengths)
     ends = np.array(lengths, dtype=np.int64)
-    decoders = RangeDecoders([p for p, _ in payloads])
+    decoders = RangeDecoders([p for p, _ in payloads], BitMixer.of(model.config, groups, lengths))
     sources = np.full(len(lengths), -1, dtype=np.int64)           # which decoder each row's symbols come from
     for d, (_, rows) in enumerate(payloads):
         sources[rows] = d

@@ -55,6 +55,10 @@ class ModelConfig:
     apm_word: int = 0            # 1: a map on the word being read too (hashed into 2**apm_table_bits rows)
     apm_mass: int = 0            # > 0: only nodes holding at least 2**-apm_mass of the frequencies are mapped (the
                                  # others, whose bytes the prediction finds unlikely, keep it); 0: every node
+    mixer_table_bits: int = 0    # > 0: a bit mixer (neuralzip.mixer) after the maps, its context models' tables of
+                                 # 2**bits blocks each, per group (needs match groups); 0: bytes coded whole
+    mixer_rate: int = 0          # the mixer's weights' learning rate
+    mixer_limit: int = 0         # a context model's probability learns at 2 / (2 n + 3), n counted up to this
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

@@ -464,12 +464,17 @@ def test_thread_count_gives_identical_streams():
 
 
 @pytest.mark.parametrize("model, level, digest, version_2, version_1", [
-    # the default, lstm384-v12: lstm384-v10 and the maps on the nodes that hold 1/256 of the prediction or more
-    (None, None, "925b529fd7e3cf2c", "2023d8b43b8d7092", "9fb304cb93b8e50b"),
+    # the default, lstm384-v13: lstm384-v12 and the bit mixer
+    (None, None, "413d6d34809dacb2", "ee9cfbf5ccdbb19a", "e6c1d31204d3749c"),
+    # the best levels, lstm384-v14: lstm384-v11 and the bit mixer
+    (None, 7, "8369eb91bb613415", "22d4fb0385986386", "a92edbcbe75708e4"),
+    # the default before lstm384-v13, lstm384-v12: lstm384-v10 and the maps on the nodes that hold 1/256 of the
+    # prediction or more
+    ("lstm384-v12", 6, "925b529fd7e3cf2c", "2023d8b43b8d7092", "9fb304cb93b8e50b"),
     # the default before lstm384-v12, lstm384-v10: lstm384-v6's counts and word context, 36,000 steps of training
     ("lstm384-v10", 6, "8552ec5ae4bc9f84", "6d08d1d417e2de48", "60ba72acd674b0b0"),
-    # the best levels, lstm384-v11: lstm384-v10 and probability maps
-    (None, 7, "1b9b5db7101aceb0", "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
+    # the best levels before lstm384-v14, lstm384-v11: lstm384-v10 and probability maps
+    ("lstm384-v11", 7, "1b9b5db7101aceb0", "3ddb7930ab5c8c83", "0ceaa9eb456224e6"),
     # the sixth default: counts and a word context
     ("lstm384-v6", 6, "e31b4a0038e53835", "ddf537a7a475bd27", "c450c57d0dc5ad3f"),
     # the best levels before lstm384-v11: maps

@@ -174,7 +174,7 @@ def test_bad_map_settings_are_refused(config):
         Predictor(_model(count_orders=(), count_betas=(), **config), 1, 10)
 
 
-def test_the_best_and_default_models_are_lstm384_v10_with_maps():
+def test_the_models_with_maps_are_lstm384_v10_with_maps():
     """lstm384-v11 and lstm384-v12 are what their cards' commands make of lstm384-v10, and lstm384-v7 of
     lstm384-v6, byte for byte (so, the same SHA-256)."""
     for made_of, base, mass in (("lstm384-v11", "lstm384-v10", 0), ("lstm384-v12", "lstm384-v10", 8),
@@ -182,8 +182,7 @@ def test_the_best_and_default_models_are_lstm384_v10_with_maps():
         model = zoo.load(made_of)
         made = with_maps(zoo.load(base), (1, 2), True, 16, 128, 12, made_of, model.description, mass)
         assert hashlib.sha256(made).digest() == model.sha256
-    assert zoo.BEST_MODEL == "lstm384-v11" and zoo.DEFAULT_MODEL == "lstm384-v12"
-    assert zoo.level(9).model == zoo.level(7).model == "lstm384-v11" and zoo.level(6).model == "lstm384-v12"
+
 
 
 def test_maps_on_the_heavy_nodes_only():

@@ -51,8 +51,9 @@ _STREAMS = {(model, level): rest for model, level, *rest in test_api.test_golden
 
 
 @pytest.mark.parametrize("model, level", [(None, None), pytest.param(None, 7, marks=_SLOW),
+                                          pytest.param("lstm384-v11", 7, marks=_SLOW),
                                           pytest.param("lstm384-v3", 8, marks=_SLOW)])
 def test_golden_stream(model, level):
     """The default level's model (counts, a word context, maps on the heavy nodes, match groups and chunks' own
-    tables) in the CI; the best levels' and the first grouped model's with the slow tests."""
+    tables, and the bit mixer, which runs as loops on the host on either backend) in the CI; the best levels' and the first grouped model's with the slow tests."""
     test_api.test_golden_stream(model, level, *_STREAMS[(model, level)])

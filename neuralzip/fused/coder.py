@@ -172,13 +172,64 @@ def start_decoder(s, e, begin):
     s.point[e] = p
 
 
+BIT_BITS = 12                 # a binary decision's probability of a 1, in 4096ths (1 ... 4095)
+
+
+@njit
+def bit_split(p1):
+    """Where a decision's 0 ends and its 1 begins in the 24-bit interval: coder v1's model on the frequencies
+    (4096 - p1, p1), whose scale (2**24 - 2) / 4096 makes every product exact, so it is integers alone."""
+    return (((1 << BIT_BITS) - p1) * ((1 << PRECISION) - 2) >> BIT_BITS) + 1
+
+
+@njit
+def encode_bit(s, e, p1, bit):
+    """Encode one binary decision with coder e: bit 1 has probability p1 / 4096, exactly as the symbol of the
+    frequencies (4096 - p1, p1) (neuralzip.mixer)."""
+    split = bit_split(p1)
+    if bit:
+        _encode_symbol(s, e, split, (1 << PRECISION) - split)
+    else:
+        _encode_symbol(s, e, 0, split)
+
+
+@njit
+def _narrow(s, e, scale, left, right):
+    """Decoder e takes the interval [left, right) of its scaled range, and reads a word when the range is short."""
+    s.lower[e] += scale * np.uint64(left)
+    s.range_[e] = scale * np.uint64(right - left)
+    if s.range_[e] < _RENORM:
+        s.lower[e] = s.lower[e] << np.uint64(32)
+        s.range_[e] = s.range_[e] << np.uint64(32)
+        s.point[e] = s.point[e] << np.uint64(32)
+        if s.cursor[e] < s.end[e]:
+            s.point[e] = s.point[e] | np.uint64(s.words[s.cursor[e]])
+            s.cursor[e] += 1
+
+
+@njit
+def decode_bit(s, e, p1):
+    """Decode one binary decision of probability p1 / 4096 for a 1 (encode_bit's inverse); -1 where decoder e's
+    data cannot be a coder v1 payload."""
+    scale = s.range_[e] >> np.uint64(PRECISION)
+    quantile = np.int64((s.point[e] - s.lower[e]) // scale)
+    if quantile >= 1 << PRECISION:
+        return -1
+    split = bit_split(p1)
+    if quantile >= split:
+        _narrow(s, e, scale, split, np.int64(1 << PRECISION))
+        return 1
+    _narrow(s, e, scale, np.int64(0), split)
+    return 0
+
+
 @njit
 def decode_step(s, freqs, t, lengths, sources, out):
     """Decode step t with the decoders s: each stream b with lengths[b] > t and a decoder sources[b] >= 0 gets its
     symbol in out[b] (streams in batch order), from freqs (B, V) int64. Returns the first stream whose data cannot
     be a coder v1 payload, or -1."""
     B, V = freqs.shape
-    words, end, lower, range_, point, cursor = s.words, s.end, s.lower, s.range_, s.point, s.cursor
+    lower, range_, point = s.lower, s.range_, s.point
     for b in range(B):
         e = sources[b]
         if e < 0 or lengths[b] <= t:
@@ -191,33 +242,25 @@ def decode_step(s, freqs, t, lengths, sources, out):
         total = np.int64(0)
         for v in range(V):
             total += f[v]
-        s = np.float64((1 << PRECISION) - V) / np.float64(total)
+        unit = np.float64((1 << PRECISION) - V) / np.float64(total)
         # skip, in integers, the symbols whose right end is surely at or below the quantile: C(x + 1) below
         # bound means trunc(C(x + 1) s) + x + 1 < quantile (the factor covers the product's rounding, and more)
-        bound = np.int64(np.float64(quantile - V) / s * (1.0 - 1e-9)) - 1 if quantile > V else np.int64(0)
+        bound = np.int64(np.float64(quantile - V) / unit * (1.0 - 1e-9)) - 1 if quantile > V else np.int64(0)
         x, before = 0, np.int64(0)
         while x < V - 1 and before + f[x] < bound:
             before += f[x]
             x += 1
-        left = np.int64(np.float64(before) * s) + x
+        left = np.int64(np.float64(before) * unit) + x
         while True:                                            # then the exact search, as the encoder sees it
             if x == V - 1:
                 right = np.int64(1 << PRECISION)
                 break
-            right = np.int64(np.float64(before + f[x]) * s) + x + 1
+            right = np.int64(np.float64(before + f[x]) * unit) + x + 1
             if right > quantile:
                 break
             before += f[x]
             left = right
             x += 1
         out[b] = x
-        lower[e] += scale * np.uint64(left)
-        range_[e] = scale * np.uint64(right - left)
-        if range_[e] < _RENORM:
-            lower[e] = lower[e] << np.uint64(32)
-            range_[e] = range_[e] << np.uint64(32)
-            point[e] = point[e] << np.uint64(32)
-            if cursor[e] < end[e]:
-                point[e] = point[e] | np.uint64(words[cursor[e]])
-                cursor[e] += 1
+        _narrow(s, e, scale, left, right)
     return -1

@@ -1,0 +1,258 @@
+"""The loops of neuralzip.mixer: each byte's 8 decisions predicted, coded and learned from, stream after stream.
+
+The stage runs on the host whatever the predictor's device (its input is the frequencies the coder receives
+there), so these loops are its only form; FORMAT.md "Bit mixer" gives the same rules in words. Streams of a group
+share its tables and take their turns in batch order (content order) within each step, so every machine and
+batch computes the same integers. Everything is int64 arithmetic below 2**63 (a 32-bit value times MURMUR at
+most), so the loops give the same integers run by numba or, without it, by Python on numpy scalars.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import njit
+from .coder import decode_bit, encode_bit
+from .hashing import MASK32, MURMUR, next_word
+
+CONTEXTS = 12                # the context models, each a table of probabilities (FORMAT.md "Bit mixer")
+INPUTS = CONTEXTS + 2        # the network's decision, a bias, and each context's
+BIAS = 256                   # the bias input, in stretch units
+LINE = 256                   # columns of the line above that the record contexts can read
+WEIGHT_ONE = 1 << 16         # the mixer's weights are in 65536ths
+SETS = 256 + 256             # weight sets: one per node (the partial byte), one per previous byte
+PROB_BITS = 22               # a context's probability of a 1, in 2**22ths, beside its count in the low 10 bits
+COUNT_MASK = 1023
+HALF = 1 << (PROB_BITS - 1)  # a slot holds its probability XOR HALF, so that a new (zero) slot says 1/2
+POINTS = 33                  # the map's interpolation points per row, as neuralzip.apm's
+MAP_ROWS = 256 * 256         # the map's rows: previous byte x node
+MAP_RATE = 6                 # the map's points move 1/64 of the way to each bit
+WEIGHT_LIMIT = 1 << 23       # a weight's difference from its start stays within this
+
+
+class MixerState(NamedTuple):
+    """What the loops read and change, in one object (numba takes it as a tuple of arrays)."""
+    lengths: np.ndarray          # (B,) each stream's length
+    group: np.ndarray            # (B,) its group's label
+    history: np.ndarray          # (B,) its last 6 bytes, the newest lowest
+    column: np.ndarray           # (B,) bytes since its last newline
+    field: np.ndarray            # (B,) separators since its last newline (at most 255)
+    word: np.ndarray             # (B,) the hash of the word being read
+    above: np.ndarray            # (B, LINE) uint8 the line before, and its length in above_length
+    above_length: np.ndarray     # (B,)
+    line: np.ndarray             # (B, LINE) uint8 the line so far
+    keys: np.ndarray             # (CONTEXTS,) this byte's context keys, for the stream at hand
+    slots: np.ndarray            # (CONTEXTS,) this nibble's 16-slot block per context
+    inputs: np.ndarray           # (INPUTS,) this decision's stretched inputs
+    table_bits: int              # 2**table_bits blocks of 16 slots per context and group
+    tables: np.ndarray           # uint32 (G * CONTEXTS << table_bits, 16)
+    weights: np.ndarray          # int32 (G, SETS, INPUTS), each weight's difference from its start
+    points: np.ndarray           # int32 (G * MAP_ROWS * POINTS,), each point's difference from its start
+    initial: np.ndarray          # (POINTS,) the starting points (neuralzip.apm.INITIAL_POINTS)
+    stretch: np.ndarray          # (4096,) p -> stretch(p), PAQ's (neuralzip.apm)
+    squash: np.ndarray           # (4095,) x + 2047 -> squash(x), PAQ's
+    rate: int                    # the weights' learning rate
+    reciprocal: np.ndarray       # (1024,) a slot's step at each count, in 65536ths: 2 / (2 n + 3)
+    limit: int                   # a slot's count stops here
+    cumulative: np.ndarray       # (257,) the frequencies' partial sums, for the stream at hand
+
+
+@njit
+def _hash(x):
+    """A 32-bit value's 32-bit hash (a xorshift, then MurmurHash2's multiplier)."""
+    return ((x ^ (x >> 15)) * MURMUR) & MASK32
+
+
+@njit
+def _begin(m, b):
+    """Stream b's context keys for its next byte (FORMAT.md "Bit mixer" lists them)."""
+    h = m.history[b]
+    h1, h2, h3 = h & 0xFF, (h >> 8) & 0xFF, (h >> 16) & 0xFF
+    c = m.column[b]
+    above = np.int64(m.above[b, c]) if c < m.above_length[b] else np.int64(0)
+    after = np.int64(m.above[b, c + 1]) if c + 1 < m.above_length[b] else np.int64(0)
+    four = _hash(h & MASK32)
+    k = m.keys
+    k[0] = 0
+    k[1] = h1
+    k[2] = h & 0xFFFF
+    k[3] = h & 0xFFFFFF
+    k[4] = four
+    k[5] = _hash(four ^ (h >> 32))
+    k[6] = m.word[b]
+    k[7] = above | min(c, 255) << 8
+    k[8] = above | after << 8 | h1 << 16
+    k[9] = above | h1 << 8 | h2 << 16
+    k[10] = m.field[b] | h1 << 8
+    k[11] = h2 | h3 << 8
+    for i in range(CONTEXTS):
+        k[i] = _hash(_hash(k[i]) ^ (i + 1) << 24)
+
+
+@njit
+def _locate(m, g, nibble):
+    """Each context's block of 16 slots for this nibble (0 for a byte's first, 16 + the first for its second)."""
+    shift = 32 - m.table_bits
+    for i in range(CONTEXTS):
+        m.slots[i] = ((g * CONTEXTS + i) << m.table_bits) + (_hash(m.keys[i] ^ nibble) >> shift)
+
+
+@njit
+def _squash(m, x):
+    return m.squash[min(max(x, -2047), 2047) + 2047]
+
+
+@njit
+def _node_probability(m, depth, node):
+    """The prediction's probability that the next bit is 1 at node (depth bits read, under a leading 1), in
+    4096ths (1 ... 4095), from the frequencies' partial sums: the share of the node's bytes whose bit is 1."""
+    low = (node - (1 << depth)) << (8 - depth)
+    half = 1 << (7 - depth)
+    zeros = m.cumulative[low + half] - m.cumulative[low]
+    ones = m.cumulative[low + 2 * half] - m.cumulative[low + half]
+    return min(max((ones << 12) // (zeros + ones), 1), 4095)
+
+
+@njit
+def _predict(m, g, node, place, previous, p_net):
+    """The decision's probability of a 1 (1 ... 4095): the two weight sets' mixes of the inputs, averaged, then
+    mixed with the map's reading of it; returns it with both mixes and the map's cell, for _learn."""
+    x = m.inputs
+    x[0] = m.stretch[p_net]
+    x[1] = BIAS
+    for i in range(CONTEXTS):
+        x[2 + i] = m.stretch[((np.int64(m.tables[m.slots[i], place]) >> 10) ^ HALF) >> (PROB_BITS - 12)]
+    dot_node, dot_byte = np.int64(0), np.int64(0)
+    for k in range(INPUTS):
+        start = WEIGHT_ONE if k == 0 else 0
+        dot_node += (np.int64(m.weights[g, node, k]) + start) * x[k]
+        dot_byte += (np.int64(m.weights[g, 256 + previous, k]) + start) * x[k]
+    p_node, p_byte = _squash(m, dot_node >> 16), _squash(m, dot_byte >> 16)
+    mixed = min(max((p_node + p_byte) >> 1, 1), 4095)
+    position = m.stretch[mixed] + 2048
+    low, w = position >> 7, position & 127
+    cell = (g * MAP_ROWS + (previous << 8 | node)) * POINTS + low
+    a = np.int64(m.points[cell]) + m.initial[low]
+    c = np.int64(m.points[cell + 1]) + m.initial[low + 1]
+    mapped = (a * (128 - w) + c * w) >> 11
+    p = min(max((mixed + 3 * mapped) >> 2, 1), 4095)
+    return p, p_node, p_byte, cell + (w >= 64)
+
+
+@njit
+def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell):
+    """After a decision: the map's nearer point, both weight sets and every context's slot move toward the bit."""
+    cell_low = cell % POINTS
+    target = bit << 16
+    m.points[cell] += (target - (np.int64(m.points[cell]) + m.initial[cell_low])) >> MAP_RATE
+    x = m.inputs
+    error_node = ((bit << 12) - p_node) * m.rate
+    error_byte = ((bit << 12) - p_byte) * m.rate
+    for k in range(INPUTS):
+        w = np.int64(m.weights[g, node, k]) + ((x[k] * error_node + (1 << 15)) >> 16)
+        m.weights[g, node, k] = min(max(w, -WEIGHT_LIMIT), WEIGHT_LIMIT)
+        w = np.int64(m.weights[g, 256 + previous, k]) + ((x[k] * error_byte + (1 << 15)) >> 16)
+        m.weights[g, 256 + previous, k] = min(max(w, -WEIGHT_LIMIT), WEIGHT_LIMIT)
+    for i in range(CONTEXTS):
+        e = np.int64(m.tables[m.slots[i], place])
+        p, n = (e >> 10) ^ HALF, e & COUNT_MASK
+        p += (((bit << PROB_BITS) - p) * m.reciprocal[n]) >> 16
+        m.tables[m.slots[i], place] = ((p ^ HALF) << 10) | min(n + 1, m.limit)
+
+
+@njit
+def _end(m, b, s):
+    """Stream b read byte s: its history, line, column, field and word move on."""
+    m.history[b] = ((m.history[b] << 8) | s) & 0xFFFFFFFFFFFF
+    c = m.column[b]
+    if s == 10:
+        n = min(c, LINE)
+        m.above[b, :n] = m.line[b, :n]
+        m.above_length[b] = n
+        m.column[b] = 0
+        m.field[b] = 0
+    else:
+        if c < LINE:
+            m.line[b, c] = s
+        m.column[b] = c + 1
+        if s == 9 or s == 44 or s == 59 or s == 124:          # tab , ; | separate fields
+            m.field[b] = min(m.field[b] + 1, 255)
+    m.word[b] = next_word(m.word[b], s)
+
+
+@njit
+def _partial_sums(m, f):
+    total = np.int64(0)
+    m.cumulative[0] = 0
+    for v in range(256):
+        total += f[v]
+        m.cumulative[v + 1] = total
+
+
+@njit
+def encode_window(m, coders, freqs, symbols, start, lengths, targets):
+    """Code steps start ... start + W - 1 of every stream, 8 decisions a byte, with the coders (neuralzip.fused.coder
+    Encoders): freqs (W, B, 256) int64, symbols (B, T) uint8, lengths (B,); stream b's decisions go to each coder
+    of targets[b] (B, K), -1 for none; every stream that has a byte at the step learns from it, in batch order."""
+    W, B, _ = freqs.shape
+    for w in range(W):
+        t = start + w
+        for b in range(B):
+            if lengths[b] <= t:
+                continue
+            s = np.int64(symbols[b, t])
+            g = m.group[b]
+            previous = m.history[b] & 0xFF
+            _partial_sums(m, freqs[w, b])
+            _begin(m, b)
+            node, place = 1, 1
+            for depth in range(8):
+                if depth == 0 or depth == 4:
+                    _locate(m, g, 0 if depth == 0 else node)
+                    place = 1
+                p, p_node, p_byte, cell = _predict(m, g, node, place, previous, _node_probability(m, depth, node))
+                bit = (s >> (7 - depth)) & 1
+                for k in range(targets.shape[1]):
+                    if targets[b, k] >= 0:
+                        encode_bit(coders, targets[b, k], p, bit)
+                _learn(m, g, node, place, previous, bit, p_node, p_byte, cell)
+                node = node * 2 + bit
+                place = place * 2 + bit
+            _end(m, b, s)
+
+
+@njit
+def decode_step(m, decoders, freqs, t, lengths, sources, out):
+    """Decode step t (encode_window's inverse): each stream b longer than t with a decoder sources[b] >= 0 gets its
+    byte in out[b]; the others (known bytes, fed in for their groups) learn from out[b] as it is. Returns the first
+    stream whose data cannot be a coder v1 payload, or -1."""
+    B = freqs.shape[0]
+    for b in range(B):
+        if lengths[b] <= t:
+            continue
+        e = sources[b]
+        known = np.int64(out[b])
+        g = m.group[b]
+        previous = m.history[b] & 0xFF
+        _partial_sums(m, freqs[b])
+        _begin(m, b)
+        node, place = 1, 1
+        for depth in range(8):
+            if depth == 0 or depth == 4:
+                _locate(m, g, 0 if depth == 0 else node)
+                place = 1
+            p, p_node, p_byte, cell = _predict(m, g, node, place, previous, _node_probability(m, depth, node))
+            if e >= 0:
+                bit = decode_bit(decoders, e, p)
+                if bit < 0:
+                    return b
+            else:
+                bit = (known >> (7 - depth)) & 1
+            _learn(m, g, node, place, previous, bit, p_node, p_byte, cell)
+            node = node * 2 + bit
+            place = place * 2 + bit
+        out[b] = node - 256
+        _end(m, b, node - 256)
+    return -1

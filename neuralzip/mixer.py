@@ -1,0 +1,86 @@
+"""The bit mixer: the last stage, which learns from the file how to weigh the prediction against what the file
+itself repeats, byte by byte and bit by bit.
+
+The network, match model, counts and maps give a distribution for the next byte; their blends are fixed, or chosen
+among a few calibrated sets. On text unlike the training text (a CSV export, a server log, a source tarball) the
+file's own regularities are worth far more than that prediction: the same field in the line above, the byte two
+back, the value after a separator. The mixer reads each byte as 8 binary decisions, most significant bit first,
+as PAQ and lpaq do, and for each decision mixes, in the logistic domain, the prediction's probability of a 1 at
+that node with the probabilities of 12 context models learned on this file: orders 0 to 4 and 6, the word being
+read, the column with the byte above it, the byte above with the one after it and the last byte, the byte above
+with the last two, the field number with the last byte, and the two bytes before the last. Each context model is a
+table of probabilities, one per (context, node), each moving toward every bit it sees by 2 / (2n + 3) of the way
+(n its count so far, capped). The mixing weights are learned online too, by gradient descent on the code length:
+two weight sets, one chosen by the node and one by the previous byte, averaged; an adaptive probability map on
+(previous byte, node) then refines the mix. Every decision is coded with its probability (12 bits), so the byte
+costs the sum of its decisions' code lengths.
+
+On the development set's structured text this takes 13-26% off the prediction's code length (CSV, logs, JSON)
+and 0.4-1.5% off prose (CHOICES.md "The bit mixer"). It runs on the host whatever the predictor's device, on the
+frequencies the coder gets there, so it has one form: compiled loops (neuralzip.fused.mixer), in integers, with
+the rules of FORMAT.md "Bit mixer". Tables are shared by a match group's chunks, which take their turns in content
+order within each step, so the result never depends on the batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .apm import INITIAL_POINTS, STRETCH_TABLE, squash
+from .fused import mixer as loops
+
+MIN_TABLE_BITS, MAX_TABLE_BITS = 10, 22
+
+
+class BitMixer:
+    """The mixer's state for a batch of streams: groups (B,) each stream's group, lengths (B,) each stream's
+    length, table_bits: 2**table_bits blocks of 16 probabilities per context model and group, rate: the weights'
+    learning rate, limit: a probability's count stops growing here. The coders (neuralzip.coder) call it."""
+
+    WORDS_PER_BYTE = 4           # a byte's 8 decisions write at most this many 32-bit words (each at most 12 bits)
+
+    def __init__(self, groups: list[int], lengths: list[int], table_bits: int, rate: int, limit: int):
+        if not (MIN_TABLE_BITS <= table_bits <= MAX_TABLE_BITS and 1 <= rate <= 64 and 1 <= limit <= 1023):
+            raise ValueError(f"a bit mixer needs mixer_table_bits from {MIN_TABLE_BITS} to {MAX_TABLE_BITS}, "
+                             "mixer_rate from 1 to 64 and mixer_limit from 1 to 1023")
+        label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+        batch, n_groups = len(groups), len(label)
+        host = backend.choose("cpu")
+        if not host.loops:                    # the tables' pages as the loops' form takes them, with or without numba
+            host = backend.Backend("cpu", True)
+        long = np.int64
+        self.state = loops.MixerState(
+            lengths=np.array(lengths, long), group=np.array([label[g] for g in groups], long),
+            history=np.zeros(batch, long), column=np.zeros(batch, long), field=np.zeros(batch, long),
+            word=np.zeros(batch, long), above=np.zeros((batch, loops.LINE), np.uint8),
+            above_length=np.zeros(batch, long), line=np.zeros((batch, loops.LINE), np.uint8),
+            keys=np.zeros(loops.CONTEXTS, long), slots=np.zeros(loops.CONTEXTS, long),
+            inputs=np.zeros(loops.INPUTS, long), table_bits=table_bits,
+            tables=host.zeros((n_groups * loops.CONTEXTS << table_bits, 16), np.uint32),
+            weights=host.zeros((n_groups, loops.SETS, loops.INPUTS), np.int32),
+            points=host.zeros(n_groups * loops.MAP_ROWS * loops.POINTS, np.int32),
+            initial=np.array(INITIAL_POINTS, long), stretch=np.array(STRETCH_TABLE, long),
+            squash=np.array([squash(x) for x in range(-2047, 2048)], long), rate=rate,
+            reciprocal=np.array([(2 << 16) // (2 * n + 3) for n in range(1024)], long), limit=limit,
+            cumulative=np.zeros(257, long))
+
+    @classmethod
+    def of(cls, config, groups: list[int], lengths: list[int]) -> "BitMixer | None":
+        """The mixer a model's config asks for (None for a model without one)."""
+        if not config.mixer_table_bits:
+            return None
+        if not config.match_group_bytes:
+            raise ValueError("a bit mixer needs match groups (match_group_bytes > 0)")
+        return cls(groups, lengths, config.mixer_table_bits, config.mixer_rate, config.mixer_limit)
+
+    def encode_window(self, coders, freqs: np.ndarray, symbols: np.ndarray, start: int, lengths: np.ndarray,
+                      targets: np.ndarray) -> None:
+        """RangeEncoders.encode_window's work on its coders' state: each byte coded as 8 mixed decisions."""
+        loops.encode_window(self.state, coders, freqs, symbols, start, lengths, targets)
+
+    def decode_step(self, decoders, freqs: np.ndarray, t: int, lengths: np.ndarray, sources: np.ndarray,
+                    out: np.ndarray) -> int:
+        """RangeDecoders.decode_step's work on its decoders' state; rows without a decoder learn from their known
+        bytes in out. The first stream whose data cannot be a coder v1 payload, or -1."""
+        return loops.decode_step(self.state, decoders, freqs, t, lengths, sources, out)
