@@ -438,3 +438,12 @@ def test_closed_stdout_exits_quietly(nz_file):
         os.close(write_end)
     assert proc.returncode == 1
     assert b"Traceback" not in proc.stderr and b"Exception" not in proc.stderr
+
+
+def test_ray_without_the_extra_says_how_to_install_it(text_file, capsys, monkeypatch):
+    """--ray where Ray is not installed: an error naming the extra, the input kept and no output left."""
+    monkeypatch.setitem(sys.modules, "ray", None)               # import ray raises ImportError
+    monkeypatch.delitem(sys.modules, "neuralzip.distributed", raising=False)
+    assert cli.main([str(text_file), "--ray"]) == 1
+    assert "pip install 'neuralzip[ray]'" in capsys.readouterr().err
+    assert text_file.exists() and not Path(str(text_file) + ".nz").exists()

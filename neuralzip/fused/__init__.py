@@ -34,6 +34,14 @@ def njit(function):
     return numba.njit(cache=True, nogil=True, boundscheck=False)(function)
 
 
+def inline(function):
+    """njit, and inlined where it is called (numba's IR inlining): a small helper called per decision, whose call
+    would otherwise pass its state's arrays (a reference count each way) and keep LLVM from optimising across it."""
+    if numba is None:
+        return function
+    return numba.njit(cache=True, nogil=True, boundscheck=False, inline="always")(function)
+
+
 if numba is not None:
     @intrinsic
     def prefetch(typingctx, array, index):

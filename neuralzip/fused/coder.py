@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import njit
+from . import inline, njit
 
 PRECISION = 24
 _FULL = np.uint64(0xFFFFFFFFFFFFFFFF)      # the state's range before any symbol
@@ -74,7 +74,7 @@ def _interval(freqs, x):
     return left, right - left
 
 
-@njit
+@inline
 def _write(s, e, word):
     """Append a word to coder e's slice of words; past its end (more symbols than the coder was made for) the
     word is dropped and the end moves on, which RangeEncoders.finish() reports."""
@@ -83,7 +83,7 @@ def _write(s, e, word):
     s.ends[e] += 1
 
 
-@njit
+@inline
 def _release(s, e, carried):
     """Write coder e's held words: the first as held and the rest 0xFFFFFFFF, or, when a carry came (the lower
     end wrapped), the first plus 1 and the rest 0."""
@@ -97,7 +97,7 @@ def _release(s, e, carried):
     s.held[e] = 0
 
 
-@njit
+@inline
 def _encode_symbol(s, e, left, probability):
     """Encode an interval with coder e (constriction's RangeEncoder::encode_symbol)."""
     lower, range_, held = s.lower, s.range_, s.held
@@ -175,14 +175,14 @@ def start_decoder(s, e, begin):
 BIT_BITS = 12                 # a binary decision's probability of a 1, in 4096ths (1 ... 4095)
 
 
-@njit
+@inline
 def bit_split(p1):
     """Where a decision's 0 ends and its 1 begins in the 24-bit interval: coder v1's model on the frequencies
     (4096 - p1, p1), whose scale (2**24 - 2) / 4096 makes every product exact, so it is integers alone."""
     return (((1 << BIT_BITS) - p1) * ((1 << PRECISION) - 2) >> BIT_BITS) + 1
 
 
-@njit
+@inline
 def encode_bit(s, e, p1, bit):
     """Encode one binary decision with coder e: bit 1 has probability p1 / 4096, exactly as the symbol of the
     frequencies (4096 - p1, p1) (neuralzip.mixer)."""
@@ -193,7 +193,7 @@ def encode_bit(s, e, p1, bit):
         _encode_symbol(s, e, 0, split)
 
 
-@njit
+@inline
 def _narrow(s, e, scale, left, right):
     """Decoder e takes the interval [left, right) of its scaled range, and reads a word when the range is short."""
     s.lower[e] += scale * np.uint64(left)
@@ -207,7 +207,7 @@ def _narrow(s, e, scale, left, right):
             s.cursor[e] += 1
 
 
-@njit
+@inline
 def decode_bit(s, e, p1):
     """Decode one binary decision of probability p1 / 4096 for a 1 (encode_bit's inverse); -1 where decoder e's
     data cannot be a coder v1 payload."""

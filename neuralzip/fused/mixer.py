@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import njit
+from . import inline, njit
 from .coder import decode_bit, encode_bit
 from .hashing import MASK32, MURMUR, next_word
 
@@ -59,13 +59,13 @@ class MixerState(NamedTuple):
     cumulative: np.ndarray       # (257,) the frequencies' partial sums, for the stream at hand
 
 
-@njit
+@inline
 def _hash(x):
     """A 32-bit value's 32-bit hash (a xorshift, then MurmurHash2's multiplier)."""
     return ((x ^ (x >> 15)) * MURMUR) & MASK32
 
 
-@njit
+@inline
 def _begin(m, b):
     """Stream b's context keys for its next byte (FORMAT.md "Bit mixer" lists them)."""
     h = m.history[b]
@@ -91,7 +91,7 @@ def _begin(m, b):
         k[i] = _hash(_hash(k[i]) ^ (i + 1) << 24)
 
 
-@njit
+@inline
 def _locate(m, g, nibble):
     """Each context's block of 16 slots for this nibble (0 for a byte's first, 16 + the first for its second)."""
     shift = 32 - m.table_bits
@@ -99,12 +99,12 @@ def _locate(m, g, nibble):
         m.slots[i] = ((g * CONTEXTS + i) << m.table_bits) + (_hash(m.keys[i] ^ nibble) >> shift)
 
 
-@njit
+@inline
 def _squash(m, x):
     return m.squash[min(max(x, -2047), 2047) + 2047]
 
 
-@njit
+@inline
 def _node_probability(m, depth, node):
     """The prediction's probability that the next bit is 1 at node (depth bits read, under a leading 1), in
     4096ths (1 ... 4095), from the frequencies' partial sums: the share of the node's bytes whose bit is 1."""
@@ -115,7 +115,7 @@ def _node_probability(m, depth, node):
     return min(max((ones << 12) // (zeros + ones), 1), 4095)
 
 
-@njit
+@inline
 def _predict(m, g, node, place, previous, p_net):
     """The decision's probability of a 1 (1 ... 4095): the two weight sets' mixes of the inputs, averaged, then
     mixed with the map's reading of it; returns it with both mixes and the map's cell, for _learn."""
@@ -141,7 +141,7 @@ def _predict(m, g, node, place, previous, p_net):
     return p, p_node, p_byte, cell + (w >= 64)
 
 
-@njit
+@inline
 def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell):
     """After a decision: the map's nearer point, both weight sets and every context's slot move toward the bit."""
     cell_low = cell % POINTS
@@ -162,7 +162,7 @@ def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell):
         m.tables[m.slots[i], place] = ((p ^ HALF) << 10) | min(n + 1, m.limit)
 
 
-@njit
+@inline
 def _end(m, b, s):
     """Stream b read byte s: its history, line, column, field and word move on."""
     m.history[b] = ((m.history[b] << 8) | s) & 0xFFFFFFFFFFFF
@@ -182,7 +182,7 @@ def _end(m, b, s):
     m.word[b] = next_word(m.word[b], s)
 
 
-@njit
+@inline
 def _partial_sums(m, f):
     total = np.int64(0)
     m.cumulative[0] = 0
