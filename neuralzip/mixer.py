@@ -33,10 +33,18 @@ from .fused import mixer as loops
 MIN_TABLE_BITS, MAX_TABLE_BITS = 10, 22
 
 
+def group_table_bits(content: int, table_bits: int) -> int:
+    """A group's blocks per context model: 2**bits for the least bits from MIN_TABLE_BITS up to table_bits that
+    gives 4 blocks for each byte of its content (a byte uses 2), so that a small input pays no more memory than it
+    can use (each block it touches is a page written) and loses nothing to collisions it would not have anyway."""
+    return min(max(MIN_TABLE_BITS, (content - 1).bit_length() + 2), table_bits)
+
+
 class BitMixer:
     """The mixer's state for a batch of streams: groups (B,) each stream's group, lengths (B,) each stream's
-    length, table_bits: 2**table_bits blocks of 16 probabilities per context model and group, rate: the weights'
-    learning rate, limit: a probability's count stops growing here. The coders (neuralzip.coder) call it."""
+    length, table_bits: at most 2**table_bits blocks of 16 probabilities per context model and group (fewer for a
+    group of less content: group_table_bits), rate: the weights' learning rate, limit: a probability's count stops
+    growing here. The coders (neuralzip.coder) call it."""
 
     WORDS_PER_BYTE = 4           # a byte's 8 decisions write at most this many 32-bit words (each at most 12 bits)
 
@@ -46,6 +54,11 @@ class BitMixer:
                              "mixer_rate from 1 to 64 and mixer_limit from 1 to 1023")
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
         batch, n_groups = len(groups), len(label)
+        content = [0] * n_groups
+        for g, n in zip(groups, lengths):
+            content[label[g]] += n
+        bits = np.array([group_table_bits(n, table_bits) for n in content], np.int64)
+        sizes = loops.CONTEXTS << bits
         host = backend.choose("cpu")
         if not host.loops:                    # the tables' pages as the loops' form takes them, with or without numba
             host = backend.Backend("cpu", True)
@@ -56,8 +69,9 @@ class BitMixer:
             word=np.zeros(batch, long), above=np.zeros((batch, loops.LINE), np.uint8),
             above_length=np.zeros(batch, long), line=np.zeros((batch, loops.LINE), np.uint8),
             keys=np.zeros(loops.CONTEXTS, long), slots=np.zeros(loops.CONTEXTS, long),
-            inputs=np.zeros(loops.INPUTS, long), table_bits=table_bits,
-            tables=host.zeros((n_groups * loops.CONTEXTS << table_bits, 16), np.uint32),
+            inputs=np.zeros(loops.INPUTS, long), table_bits=bits,
+            table_base=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(long),
+            tables=host.zeros((int(sizes.sum()), 16), np.uint32),
             weights=host.zeros((n_groups, loops.SETS, loops.INPUTS), np.int32),
             points=host.zeros(n_groups * loops.MAP_ROWS * loops.POINTS, np.int32),
             initial=np.array(INITIAL_POINTS, long), stretch=np.array(STRETCH_TABLE, long),

@@ -114,11 +114,24 @@ def test_bad_mixer_settings_are_refused(settings):
 
 
 def test_the_mixer_models_are_the_maps_models_with_the_mixer():
-    """lstm384-v13 and lstm384-v14 are what their cards' commands make of lstm384-v12 and lstm384-v11, byte for
-    byte; they are the default and the best levels."""
-    for made_of, base in (("lstm384-v13", "lstm384-v12"), ("lstm384-v14", "lstm384-v11")):
+    """lstm384-v13, -v14 and -v15 are what their cards' commands make of lstm384-v12, -v11 and -v9, byte for byte;
+    they are the default, the best and the middle levels."""
+    for made_of, base in (("lstm384-v13", "lstm384-v12"), ("lstm384-v14", "lstm384-v11"),
+                          ("lstm384-v15", "lstm384-v9")):
         model = zoo.load(made_of)
         made = with_mixer(zoo.load(base), 16, 12, 255, made_of, model.description)
         assert hashlib.sha256(made).digest() == model.sha256
     assert zoo.DEFAULT_MODEL == zoo.level(5).model == zoo.level(6).model == "lstm384-v13"
     assert zoo.BEST_MODEL == zoo.level(7).model == zoo.level(9).model == "lstm384-v14"
+    assert zoo.MIDDLE_MODEL == zoo.level(3).model == zoo.level(4).model == "lstm384-v15"
+
+
+def test_a_small_group_gets_small_tables():
+    """FORMAT.md "Bit mixer": 2**r' blocks per context model, r' = min(r, max(10, ceil(log2 n) + 2)) for a group of
+    n bytes, so a small input touches few pages."""
+    from neuralzip.mixer import group_table_bits
+    assert [group_table_bits(n, 16) for n in (1, 256, 257, 1024, 1025, 16384, 16385, 1 << 22)] == \
+        [10, 10, 11, 12, 13, 16, 16, 16]
+    mixer = BitMixer([3, 3, 8], [600, 424, 4096], 16, 12, 255)
+    assert mixer.state.table_bits.tolist() == [12, 14]
+    assert mixer.state.tables.nbytes == 12 * (2 ** 12 + 2 ** 14) * 64

@@ -46,8 +46,9 @@ class MixerState(NamedTuple):
     keys: np.ndarray             # (CONTEXTS,) this byte's context keys, for the stream at hand
     slots: np.ndarray            # (CONTEXTS,) this nibble's 16-slot block per context
     inputs: np.ndarray           # (INPUTS,) this decision's stretched inputs
-    table_bits: int              # 2**table_bits blocks of 16 slots per context and group
-    tables: np.ndarray           # uint32 (G * CONTEXTS << table_bits, 16)
+    table_bits: np.ndarray       # (G,) each group's 2**bits blocks of 16 slots per context
+    table_base: np.ndarray       # (G,) where each group's blocks begin
+    tables: np.ndarray           # uint32 (sum over groups of CONTEXTS << bits, 16)
     weights: np.ndarray          # int32 (G, SETS, INPUTS), each weight's difference from its start
     points: np.ndarray           # int32 (G * MAP_ROWS * POINTS,), each point's difference from its start
     initial: np.ndarray          # (POINTS,) the starting points (neuralzip.apm.INITIAL_POINTS)
@@ -94,9 +95,9 @@ def _begin(m, b):
 @inline
 def _locate(m, g, nibble):
     """Each context's block of 16 slots for this nibble (0 for a byte's first, 16 + the first for its second)."""
-    shift = 32 - m.table_bits
+    bits = m.table_bits[g]
     for i in range(CONTEXTS):
-        m.slots[i] = ((g * CONTEXTS + i) << m.table_bits) + (_hash(m.keys[i] ^ nibble) >> shift)
+        m.slots[i] = m.table_base[g] + (i << bits) + (_hash(m.keys[i] ^ nibble) >> (32 - bits))
 
 
 @inline
