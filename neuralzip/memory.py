@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .apm import POINTS
 from .backend import Backend
+from .fused.mixer import CONTEXTS, MAP_ROWS
 from .model import ModelConfig
 from .predictor import N_CELLS
 from .tensorlib import torch
@@ -30,6 +31,7 @@ MEMORY_SHARE = (3, 4)        # the share of free device memory a batch's estimat
                              # allocator's rounding and cuBLAS's workspace
 WINDOW_BYTES = 8 << 22       # the frequency window gathered on the device (neuralzip.engine.WINDOW_ELEMENTS int64)
 _STEP_COPIES = 24            # (B, V)-sized int64 temporaries of one step, a bound
+MIXER_HOST_BYTES = 2 << 30   # the host memory a GPU batch's bit mixer may take: about 36 groups, 144 MiB of content
 
 
 def groups_in(batch_bytes: int, group_bytes: int, chunk_size: int) -> int:
@@ -66,23 +68,38 @@ def step_bytes(config: ModelConfig, chunks: int) -> int:
     return chunks * per_chunk
 
 
-def batch_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
-    """The estimated peak device memory of a batch width chunks wide: width * min(chunk_size, BATCH_CHUNK_BYTES)
-    bytes of content (rounded up to whole match groups, as neuralzip.api cuts batches), all of it."""
+def _batch_shape(config: ModelConfig, chunk_size: int, width: int) -> tuple[int, int, int]:
+    """(content, chunks, groups) of a batch width chunks wide: width * min(chunk_size, BATCH_CHUNK_BYTES) bytes of
+    content, rounded up to whole match groups, as neuralzip.api cuts batches."""
     content = width * min(chunk_size, BATCH_CHUNK_BYTES)
     if config.match_group_bytes:
         content = -(-content // config.match_group_bytes) * config.match_group_bytes
-    chunks = -(-content // chunk_size)
-    groups = groups_in(content, config.match_group_bytes, chunk_size)
+    return content, -(-content // chunk_size), groups_in(content, config.match_group_bytes, chunk_size)
+
+
+def batch_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
+    """The estimated peak device memory of a batch width chunks wide, all of it."""
+    content, chunks, groups = _batch_shape(config, chunk_size, width)
     history = content if config.match_context else 0
     return 8 * content + history + table_bytes(config, chunks, groups) + WINDOW_BYTES + step_bytes(config, chunks)
 
 
+def mixer_host_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
+    """The host memory a batch's bit mixer may write (neuralzip.mixer: its tables at full size and its map, per
+    group), which stays on the host whatever the device."""
+    if not config.mixer_table_bits:
+        return 0
+    per_group = (CONTEXTS << config.mixer_table_bits) * 64 + MAP_ROWS * POINTS * 4
+    return _batch_shape(config, chunk_size, width)[2] * per_group
+
+
 def widest_batch(config: ModelConfig, chunk_size: int, free: int, widest: int = WIDEST_CHUNKS) -> int:
-    """The width rule: the widest power of two of chunks, up to widest, whose batch_bytes fits MEMORY_SHARE of free bytes; 1 where
-    none does (the batch then tries anyway, and torch says what it lacks)."""
+    """The width rule: the widest power of two of chunks, up to widest, whose batch_bytes fits MEMORY_SHARE of free
+    bytes and whose bit mixer writes at most MIXER_HOST_BYTES of host memory; 1 where none does (the batch then
+    tries anyway, and torch says what it lacks)."""
     chunks = widest
-    while chunks > 1 and batch_bytes(config, chunk_size, chunks) * MEMORY_SHARE[1] > free * MEMORY_SHARE[0]:
+    while chunks > 1 and (batch_bytes(config, chunk_size, chunks) * MEMORY_SHARE[1] > free * MEMORY_SHARE[0]
+                          or mixer_host_bytes(config, chunk_size, chunks) > MIXER_HOST_BYTES):
         chunks //= 2
     return chunks
 

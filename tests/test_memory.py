@@ -68,3 +68,18 @@ def test_the_peak_table_per_level_is_the_rule_applied():
         width = memory.widest_batch(config, lv.chunk_size, 80 << 30)
         assert line.startswith(f"| {level} | {lv.model} | {lv.chunk_size // 1024} KiB | {width} |")
         assert f"{memory.batch_bytes(config, lv.chunk_size, width) / 2**30:.2f} GiB" in line
+
+
+def test_the_bit_mixers_host_tables_narrow_a_wide_batch():
+    """The bit mixer's tables stay on the host: a GPU batch is narrowed until they take at most MIXER_HOST_BYTES
+    (level 9's 256 KiB chunks), and the estimate is what the mixer allocates, per group."""
+    from neuralzip.mixer import BitMixer
+    lv = zoo.level(9)
+    config = zoo.load(lv.model).config
+    width = memory.widest_batch(config, lv.chunk_size, 1 << 40)
+    assert memory.mixer_host_bytes(config, lv.chunk_size, width) <= memory.MIXER_HOST_BYTES
+    assert memory.mixer_host_bytes(config, lv.chunk_size, 2 * width) > memory.MIXER_HOST_BYTES
+    assert memory.mixer_host_bytes(zoo.load("lstm384-v11").config, lv.chunk_size, 4096) == 0
+    full = BitMixer([0], [config.match_group_bytes], config.mixer_table_bits, 12, 255).state
+    # a batch of one 4 KiB chunk is counted as two groups (a batch may start and end inside one)
+    assert memory.mixer_host_bytes(config, 4096, 1) == 2 * (full.tables.nbytes + full.points.nbytes)

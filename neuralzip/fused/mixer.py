@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import inline, njit
+from .apm import POINTS    # the map's interpolation points per row, as neuralzip.apm's
 from .coder import decode_bit, encode_bit
 from .hashing import MASK32, MURMUR, next_word
 
@@ -26,7 +27,6 @@ SETS = 256 + 256             # weight sets: one per node (the partial byte), one
 PROB_BITS = 22               # a context's probability of a 1, in 2**22ths, beside its count in the low 10 bits
 COUNT_MASK = 1023
 HALF = 1 << (PROB_BITS - 1)  # a slot holds its probability XOR HALF, so that a new (zero) slot says 1/2
-POINTS = 33                  # the map's interpolation points per row, as neuralzip.apm's
 MAP_ROWS = 256 * 256         # the map's rows: previous byte x node
 MAP_RATE = 6                 # the map's points move 1/64 of the way to each bit
 WEIGHT_LIMIT = 1 << 23       # a weight's difference from its start stays within this
