@@ -444,6 +444,7 @@ def test_ray_without_the_extra_says_how_to_install_it(text_file, capsys, monkeyp
     """--ray where Ray is not installed: an error naming the extra, the input kept and no output left."""
     monkeypatch.setitem(sys.modules, "ray", None)               # import ray raises ImportError
     monkeypatch.delitem(sys.modules, "neuralzip.distributed", raising=False)
+    monkeypatch.delattr(neuralzip, "distributed", raising=False)     # else `from . import distributed` finds it
     assert cli.main([str(text_file), "--ray"]) == 1
     assert "pip install 'neuralzip[ray]'" in capsys.readouterr().err
     assert text_file.exists() and not Path(str(text_file) + ".nz").exists()
