@@ -6,17 +6,19 @@ among a few calibrated sets. On text unlike the training text (a CSV export, a s
 file's own regularities are worth far more than that prediction: the same field in the line above, the byte two
 back, the value after a separator. The mixer reads each byte as 8 binary decisions, most significant bit first,
 as PAQ and lpaq do, and for each decision mixes, in the logistic domain, the prediction's probability of a 1 at
-that node with the probabilities of 12 context models learned on this file: orders 0 to 4 and 6, the word being
-read, the column with the byte above it, the byte above with the one after it and the last byte, the byte above
-with the last two, the field number with the last byte, and the two bytes before the last. Each context model is a
+that node with the probabilities of 12 context models learned on this file: orders 1 to 4 and 6, the word being
+read, the token being read (the bytes since the last delimiter) with the field number, the column with the byte
+above it, the byte above with the one after it and the last byte, the byte above with the last two, the field
+number with the last byte, and the byte at the same place of the same field in the line before (a CSV's or a
+log's fields vary in length, so the same column is often another field). Each context model is a
 table of probabilities, one per (context, node), each moving toward every bit it sees by 2 / (2n + 3) of the way
 (n its count so far, capped). The mixing weights are learned online too, by gradient descent on the code length:
 two weight sets, one chosen by the node and one by the previous byte, averaged; an adaptive probability map on
 (previous byte, node) then refines the mix. Every decision is coded with its probability (12 bits), so the byte
 costs the sum of its decisions' code lengths.
 
-On the development set's structured text this takes 13-26% off the prediction's code length (CSV, logs, JSON)
-and 0.4-1.5% off prose (CHOICES.md "The bit mixer"). It runs on the host whatever the predictor's device, on the
+On the development set's structured text this takes 7-35% off the prediction's code length (CSV, logs, JSON)
+and 0.1-10% off prose (CHOICES.md "The bit mixer"). It runs on the host whatever the predictor's device, on the
 frequencies the coder gets there, so it has one form: compiled loops (neuralzip.fused.mixer), in integers, with
 the rules of FORMAT.md "Bit mixer". Tables are shared by a match group's chunks, which take their turns in content
 order within each step, so the result never depends on the batch.
@@ -68,6 +70,8 @@ class BitMixer:
             history=np.zeros(batch, long), column=np.zeros(batch, long), field=np.zeros(batch, long),
             word=np.zeros(batch, long), above=np.zeros((batch, loops.LINE), np.uint8),
             above_length=np.zeros(batch, long), line=np.zeros((batch, loops.LINE), np.uint8),
+            starts=np.zeros((batch, loops.FIELDS), long), above_starts=np.zeros((batch, loops.FIELDS + 1), long),
+            above_fields=np.zeros(batch, long), token=np.zeros(batch, long),
             keys=np.zeros(loops.CONTEXTS, long), slots=np.zeros(loops.CONTEXTS, long),
             inputs=np.zeros(loops.INPUTS, long), table_bits=bits,
             table_base=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(long),

@@ -22,6 +22,7 @@ CONTEXTS = 12                # the context models, each a table of probabilities
 INPUTS = CONTEXTS + 2        # the network's decision, a bias, and each context's
 BIAS = 256                   # the bias input, in stretch units
 LINE = 256                   # columns of the line above that the record contexts can read
+FIELDS = 64                  # fields of a line whose starts the record contexts keep
 WEIGHT_ONE = 1 << 16         # the mixer's weights are in 65536ths
 SETS = 256 + 256             # weight sets: one per node (the partial byte), one per previous byte
 PROB_BITS = 22               # a context's probability of a 1, in 2**22ths, beside its count in the low 10 bits
@@ -43,6 +44,10 @@ class MixerState(NamedTuple):
     above: np.ndarray            # (B, LINE) uint8 the line before, and its length in above_length
     above_length: np.ndarray     # (B,)
     line: np.ndarray             # (B, LINE) uint8 the line so far
+    starts: np.ndarray           # (B, FIELDS) where each of the line's first fields began (its column)
+    above_starts: np.ndarray     # (B, FIELDS + 1) the same of the line before, and where it ended
+    above_fields: np.ndarray     # (B,) how many of them the line before had (at most FIELDS)
+    token: np.ndarray            # (B,) the hash of the bytes since the last delimiter (or the delimiter itself)
     keys: np.ndarray             # (CONTEXTS,) this byte's context keys, for the stream at hand
     slots: np.ndarray            # (CONTEXTS,) this nibble's 16-slot block per context
     inputs: np.ndarray           # (INPUTS,) this decision's stretched inputs
@@ -75,8 +80,17 @@ def _begin(m, b):
     above = np.int64(m.above[b, c]) if c < m.above_length[b] else np.int64(0)
     after = np.int64(m.above[b, c + 1]) if c + 1 < m.above_length[b] else np.int64(0)
     four = _hash(h & MASK32)
+    # the byte at the same place in the same field of the line before: CSV's and logs' fields vary in length, so
+    # the same column is often another field
+    f = m.field[b]
+    offset = c - m.starts[b, f] if f < FIELDS else 0
+    aligned = np.int64(0)
+    if f < m.above_fields[b]:
+        at = m.above_starts[b, f] + offset
+        if at < m.above_starts[b, f + 1] and at < m.above_length[b]:
+            aligned = np.int64(m.above[b, at]) | 256
     k = m.keys
-    k[0] = 0
+    k[0] = (m.token[b] * 31 + f) & MASK32
     k[1] = h1
     k[2] = h & 0xFFFF
     k[3] = h & 0xFFFFFF
@@ -87,7 +101,7 @@ def _begin(m, b):
     k[8] = above | after << 8 | h1 << 16
     k[9] = above | h1 << 8 | h2 << 16
     k[10] = m.field[b] | h1 << 8
-    k[11] = h2 | h3 << 8
+    k[11] = aligned | min(offset, 255) << 9 | min(f, 63) << 17
     for i in range(CONTEXTS):
         k[i] = _hash(_hash(k[i]) ^ (i + 1) << 24)
 
@@ -165,13 +179,17 @@ def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell):
 
 @inline
 def _end(m, b, s):
-    """Stream b read byte s: its history, line, column, field and word move on."""
+    """Stream b read byte s: its history, line, column, fields, token and word move on."""
     m.history[b] = ((m.history[b] << 8) | s) & 0xFFFFFFFFFFFF
     c = m.column[b]
     if s == 10:
         n = min(c, LINE)
         m.above[b, :n] = m.line[b, :n]
         m.above_length[b] = n
+        fields = min(m.field[b] + 1, FIELDS)
+        m.above_starts[b, :fields] = m.starts[b, :fields]
+        m.above_starts[b, fields] = c
+        m.above_fields[b] = fields
         m.column[b] = 0
         m.field[b] = 0
     else:
@@ -180,6 +198,14 @@ def _end(m, b, s):
         m.column[b] = c + 1
         if s == 9 or s == 44 or s == 59 or s == 124:          # tab , ; | separate fields
             m.field[b] = min(m.field[b] + 1, 255)
+            if m.field[b] < FIELDS:
+                m.starts[b, m.field[b]] = c + 1
+    # delimiters: the field separators, newline, space, " : { } [ ]
+    if s == 9 or s == 10 or s == 32 or s == 34 or s == 44 or s == 58 or s == 59 or s == 91 or s == 93 or s == 123 \
+            or s == 124 or s == 125:
+        m.token[b] = s
+    else:
+        m.token[b] = (m.token[b] * 773 + s + 1) & MASK32
     m.word[b] = next_word(m.word[b], s)
 
 
