@@ -61,12 +61,10 @@ class BitMixer:
             content[label[g]] += n
         bits = np.array([group_table_bits(n, table_bits) for n in content], np.int64)
         sizes = loops.CONTEXTS << bits
-        host = backend.choose("cpu")
-        if not host.loops:                    # the tables' pages as the loops' form takes them, with or without numba
-            host = backend.Backend("cpu", True)
+        host = backend.Backend("cpu", loops=True)     # its tables as the loops' large tables: pages of their own
         long = np.int64
         self.state = loops.MixerState(
-            lengths=np.array(lengths, long), group=np.array([label[g] for g in groups], long),
+            group=np.array([label[g] for g in groups], long),
             history=np.zeros(batch, long), column=np.zeros(batch, long), field=np.zeros(batch, long),
             word=np.zeros(batch, long), above=np.zeros((batch, loops.LINE), np.uint8),
             above_length=np.zeros(batch, long), line=np.zeros((batch, loops.LINE), np.uint8),

@@ -35,7 +35,6 @@ WEIGHT_LIMIT = 1 << 23       # a weight's difference from its start stays within
 
 class MixerState(NamedTuple):
     """What the loops read and change, in one object (numba takes it as a tuple of arrays)."""
-    lengths: np.ndarray          # (B,) each stream's length
     group: np.ndarray            # (B,) its group's label
     history: np.ndarray          # (B,) its last 6 bytes, the newest lowest
     column: np.ndarray           # (B,) bytes since its last newline
