@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -210,6 +211,16 @@ def test_ratio_prints_bits_per_byte_and_frames_per_file(tmp_path, capsys):
     assert [line.split("\t")[0] for line in lines] == ["text.txt", "table.csv"]
     assert all(line.split("\t")[2].startswith("xz-9e ") and line.split("\t")[3].startswith("-1 ") for line in lines)
     assert "'lzma': 1" in lines[1]          # a table of records: one LZMA frame for its span
+
+
+def test_ratio_takes_models_a_head_and_zpaq(tmp_path, capsys):
+    from benchmarks import ratio
+    table = tmp_path / "table.csv"
+    table.write_bytes(b"".join(b"%d,row-%d,%d\n" % (i, i % 13, i % 7) for i in range(3000)))
+    ratio.main(["", str(table), "--models", "lstm64-v1", "--head", "2000"] + ["--zpaq"] * bool(shutil.which("zpaq")))
+    cells = capsys.readouterr().out.strip().split("\t")
+    assert cells[:2] == ["table.csv", "2000"] and cells[3].startswith("lstm64-v1 ")
+    assert not shutil.which("zpaq") or cells[4].startswith("zpaq-m5 ")
 
 
 def test_chunk_sizes_prints_each_size_and_reads_any(tmp_path, capsys):
