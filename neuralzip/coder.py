@@ -17,9 +17,9 @@ from .errors import NeuralZipError
 from .fused import coder as loops
 
 # without numba the loops run as Python on numpy scalars, where the 64-bit state's intended wrap-around would warn
-wrapping = contextlib.nullcontext if fused.numba is not None else lambda: np.errstate(over="ignore")
+_WRAPPING = contextlib.nullcontext if fused.numba is not None else lambda: np.errstate(over="ignore")
 
-_SEAL_WORDS = 2                  # a coder writes at most one word per symbol, and two more when it is sealed
+_SEAL_WORDS = 2                  # a coder writes at most one word per coded symbol, and two more when sealed
 
 
 class RangeEncoders:
@@ -43,7 +43,7 @@ class RangeEncoders:
         """Code steps start ... start + W - 1 of a batch of streams: freqs (W, B, V) int64, symbols (B, T) uint8,
         lengths (B,) int64; at each step, stream b (if it is that long) goes to each coder of targets[b], (B, K)
         int64, -1 for none, the streams in batch order."""
-        with wrapping():
+        with _WRAPPING():
             if self.mixer is None:
                 loops.encode_window(self.state, freqs, symbols, start, lengths, targets)
             else:
@@ -58,7 +58,7 @@ class RangeEncoders:
     def finish(self) -> list[bytes]:
         """Seal every coder: each one's payload, its words 4 bytes little-endian."""
         words, ends = self.state.words, self.state.ends
-        with wrapping():
+        with _WRAPPING():
             for e in range(len(self._begin)):
                 loops.seal(self.state, e)
         if (ends > self._limits).any():
@@ -88,7 +88,7 @@ class RangeDecoders:
                     out: np.ndarray) -> None:
         """Step t of a batch: stream b, if longer than t and sources[b] >= 0, decodes its symbol into out[b] with
         decoder sources[b], under freqs (B, V) int64; the streams in batch order."""
-        with wrapping():
+        with _WRAPPING():
             if self.mixer is None:
                 bad = loops.decode_step(self.state, freqs, t, lengths, sources, out)
             else:
