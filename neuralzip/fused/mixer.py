@@ -217,6 +217,26 @@ def _partial_sums(m, f):
         m.cumulative[v + 1] = total
 
 
+@inline
+def _open(m, b, f):
+    """Stream b's byte begins, under frequencies f (256,): its group, its previous byte, the prediction's partial
+    sums and the context keys."""
+    _partial_sums(m, f)
+    _begin(m, b)
+    return m.group[b], m.history[b] & 0xFF
+
+
+@inline
+def _decision(m, g, depth, node, place, previous):
+    """The decision at node (depth bits read): each context's block found at a nibble's start (where place starts
+    again at 1), then the prediction; returns _predict's values and the place."""
+    if depth == 0 or depth == 4:
+        _locate(m, g, 0 if depth == 0 else node)
+        place = 1
+    p, p_node, p_byte, cell = _predict(m, g, node, place, previous, _node_probability(m, depth, node))
+    return p, p_node, p_byte, cell, place
+
+
 @njit
 def encode_window(m, coders, freqs, symbols, start, lengths, targets):
     """Code steps start ... start + W - 1 of every stream, 8 decisions a byte, with the coders (neuralzip.fused.coder
@@ -229,23 +249,16 @@ def encode_window(m, coders, freqs, symbols, start, lengths, targets):
             if lengths[b] <= t:
                 continue
             s = np.int64(symbols[b, t])
-            g = m.group[b]
-            previous = m.history[b] & 0xFF
-            _partial_sums(m, freqs[w, b])
-            _begin(m, b)
+            g, previous = _open(m, b, freqs[w, b])
             node, place = 1, 1
             for depth in range(8):
-                if depth == 0 or depth == 4:
-                    _locate(m, g, 0 if depth == 0 else node)
-                    place = 1
-                p, p_node, p_byte, cell = _predict(m, g, node, place, previous, _node_probability(m, depth, node))
+                p, p_node, p_byte, cell, place = _decision(m, g, depth, node, place, previous)
                 bit = (s >> (7 - depth)) & 1
                 for k in range(targets.shape[1]):
                     if targets[b, k] >= 0:
                         encode_bit(coders, targets[b, k], p, bit)
                 _learn(m, g, node, place, previous, bit, p_node, p_byte, cell)
-                node = node * 2 + bit
-                place = place * 2 + bit
+                node, place = node * 2 + bit, place * 2 + bit
             _end(m, b, s)
 
 
@@ -254,31 +267,19 @@ def decode_step(m, decoders, freqs, t, lengths, sources, out):
     """Decode step t (encode_window's inverse): each stream b longer than t with a decoder sources[b] >= 0 gets its
     byte in out[b]; the others (known bytes, fed in for their groups) learn from out[b] as it is. Returns the first
     stream whose data cannot be a coder v1 payload, or -1."""
-    B = freqs.shape[0]
-    for b in range(B):
+    for b in range(freqs.shape[0]):
         if lengths[b] <= t:
             continue
-        e = sources[b]
-        known = np.int64(out[b])
-        g = m.group[b]
-        previous = m.history[b] & 0xFF
-        _partial_sums(m, freqs[b])
-        _begin(m, b)
+        e, known = sources[b], np.int64(out[b])
+        g, previous = _open(m, b, freqs[b])
         node, place = 1, 1
         for depth in range(8):
-            if depth == 0 or depth == 4:
-                _locate(m, g, 0 if depth == 0 else node)
-                place = 1
-            p, p_node, p_byte, cell = _predict(m, g, node, place, previous, _node_probability(m, depth, node))
-            if e >= 0:
-                bit = decode_bit(decoders, e, p)
-                if bit < 0:
-                    return b
-            else:
-                bit = (known >> (7 - depth)) & 1
+            p, p_node, p_byte, cell, place = _decision(m, g, depth, node, place, previous)
+            bit = decode_bit(decoders, e, p) if e >= 0 else (known >> (7 - depth)) & 1
+            if bit < 0:
+                return b
             _learn(m, g, node, place, previous, bit, p_node, p_byte, cell)
-            node = node * 2 + bit
-            place = place * 2 + bit
+            node, place = node * 2 + bit, place * 2 + bit
         out[b] = node - 256
         _end(m, b, node - 256)
     return -1

@@ -5,29 +5,17 @@ estimation")."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from .. import modelfile
+from .derive import derived, main
 
 
 def with_maps(model: modelfile.ModelFile, orders: tuple, word: bool, table_bits: int, limit: int, share: int,
               name: str, description: str = "", mass: int = 0) -> bytes:
-    config = dataclasses.replace(model.config, apm_orders=tuple(orders), apm_word=int(word),
-                                 apm_table_bits=table_bits, apm_limit=limit, apm_share=share,
-                                 apm_mass=mass)
-    return modelfile.dump(name, config, model.tensors, description)
+    return derived(model, name, description, apm_orders=tuple(orders), apm_word=int(word),
+                   apm_table_bits=table_bits, apm_limit=limit, apm_share=share, apm_mass=mass)
 
 
-if __name__ == "__main__":
-    import argparse
-    import hashlib
-    from pathlib import Path
-
-    from .. import zoo
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("model", help="an embedded model's name or a model file")
-    p.add_argument("-o", "--out", type=Path, required=True)
-    p.add_argument("--name", required=True)
+def _add_settings(p):
     p.add_argument("--orders", default="1,2", help="context lengths of the maps, ascending (1 to 3)")
     p.add_argument("--word", action="store_true", help="a map on the word being read too")
     p.add_argument("--table-bits", type=int, default=16, help="rows per map but order 1's: 2**bits")
@@ -35,9 +23,12 @@ if __name__ == "__main__":
     p.add_argument("--share", type=int, default=12, help="sixteenths of each decision that come from the maps")
     p.add_argument("--mass", type=int, default=0,
                    help="map only the nodes holding 2**-MASS of the frequencies or more (0: every node)")
-    p.add_argument("--description", default="")
-    a = p.parse_args()
-    data = with_maps(zoo.load(a.model), tuple(int(k) for k in a.orders.split(",")), a.word, a.table_bits, a.limit,
-                     a.share, a.name, a.description, a.mass)
-    a.out.write_bytes(data)
-    print(f"{a.out}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
+
+
+def _settings(a) -> dict:
+    return dict(apm_orders=tuple(int(k) for k in a.orders.split(",")), apm_word=int(a.word),
+                apm_table_bits=a.table_bits, apm_limit=a.limit, apm_share=a.share, apm_mass=a.mass)
+
+
+if __name__ == "__main__":
+    main(__doc__, _add_settings, _settings)
