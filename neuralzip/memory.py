@@ -85,11 +85,12 @@ def batch_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
 
 
 def mixer_host_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
-    """The host memory a batch's bit mixer may write (neuralzip.mixer: its tables at full size and its map, per
+    """The host memory a batch's bit mixer may write (neuralzip.mixer: its tables at full size and its maps, per
     group), which stays on the host whatever the device."""
     if not config.mixer_table_bits:
         return 0
-    per_group = (CONTEXTS << config.mixer_table_bits) * 64 + MAP_ROWS * POINTS * 4
+    input_map_rows = (1 << config.mixer_table_bits) if config.mixer_map_order else 0
+    per_group = (CONTEXTS << config.mixer_table_bits) * 64 + (MAP_ROWS + input_map_rows) * POINTS * 4
     return _batch_shape(config, chunk_size, width)[2] * per_group
 
 

@@ -33,6 +33,7 @@ from .apm import INITIAL_POINTS, STRETCH_TABLE, squash
 from .fused import mixer as loops
 
 MIN_TABLE_BITS, MAX_TABLE_BITS = 10, 22
+MAX_MAP_ORDER = 4               # the input map's context fits the 32-bit hash's input with the node
 
 
 def group_table_bits(content: int, table_bits: int) -> int:
@@ -50,10 +51,13 @@ class BitMixer:
 
     WORDS_PER_BYTE = 4           # a byte's 8 decisions write at most this many 32-bit words (each at most 12 bits)
 
-    def __init__(self, groups: list[int], lengths: list[int], table_bits: int, rate: int, limit: int):
-        if not (MIN_TABLE_BITS <= table_bits <= MAX_TABLE_BITS and 1 <= rate <= 64 and 1 <= limit <= 1023):
+    def __init__(self, groups: list[int], lengths: list[int], table_bits: int, rate: int, limit: int,
+                 map_order: int = 0):
+        if not (MIN_TABLE_BITS <= table_bits <= MAX_TABLE_BITS and 1 <= rate <= 64 and 1 <= limit <= 1023
+                and 0 <= map_order <= MAX_MAP_ORDER):
             raise ValueError(f"a bit mixer needs mixer_table_bits from {MIN_TABLE_BITS} to {MAX_TABLE_BITS}, "
-                             "mixer_rate from 1 to 64 and mixer_limit from 1 to 1023")
+                             f"mixer_rate from 1 to 64, mixer_limit from 1 to 1023 and mixer_map_order from 0 to "
+                             f"{MAX_MAP_ORDER}")
         label = {g: i for i, g in enumerate(dict.fromkeys(groups))}
         batch, n_groups = len(groups), len(label)
         content = [0] * n_groups
@@ -61,6 +65,7 @@ class BitMixer:
             content[label[g]] += n
         bits = np.array([group_table_bits(n, table_bits) for n in content], np.int64)
         sizes = loops.CONTEXTS << bits
+        map_rows = (1 << bits) if map_order else np.zeros_like(bits)      # the input map's, as many as a context's
         host = backend.Backend("cpu", loops=True)     # its tables as the loops' large tables: pages of their own
         long = np.int64
         self.state = loops.MixerState(
@@ -79,7 +84,9 @@ class BitMixer:
             initial=np.array(INITIAL_POINTS, long), stretch=np.array(STRETCH_TABLE, long),
             squash=np.array([squash(x) for x in range(-2047, 2048)], long), rate=rate,
             reciprocal=np.array([(2 << 16) // (2 * n + 3) for n in range(1024)], long), limit=limit,
-            cumulative=np.zeros(257, long))
+            cumulative=np.zeros(257, long), map_order=map_order, map_bits=bits,
+            map_base=np.concatenate([[0], np.cumsum(map_rows)[:-1]]).astype(long),
+            map_points=host.zeros(max(int(map_rows.sum()), 1) * loops.POINTS, np.int32))
 
     @classmethod
     def of(cls, config, groups: list[int], lengths: list[int]) -> "BitMixer | None":
@@ -88,7 +95,8 @@ class BitMixer:
             return None
         if not config.match_group_bytes:
             raise ValueError("a bit mixer needs match groups (match_group_bytes > 0)")
-        return cls(groups, lengths, config.mixer_table_bits, config.mixer_rate, config.mixer_limit)
+        return cls(groups, lengths, config.mixer_table_bits, config.mixer_rate, config.mixer_limit,
+                   config.mixer_map_order)
 
     def encode_window(self, coders, freqs: np.ndarray, symbols: np.ndarray, start: int, lengths: np.ndarray,
                       targets: np.ndarray) -> None:

@@ -59,6 +59,8 @@ class ModelConfig:
                                  # 2**bits blocks each, per group (needs match groups); 0: bytes coded whole
     mixer_rate: int = 0          # the mixer's weights' learning rate
     mixer_limit: int = 0         # a context model's probability learns at 2 / (2 n + 3), n counted up to this
+    mixer_map_order: int = 0     # > 0: one more input, the network's decision through an adaptive map on the last
+                                 # this many bytes and the node (neuralzip.mixer); 0: none
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

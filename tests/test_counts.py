@@ -183,7 +183,7 @@ def _trace(model: LSTMModel, rows: list[bytes], groups: list[int]) -> torch.Tens
 
 def test_the_default_model_counts_words_and_six_orders_with_27_sets_of_betas():
     c = zoo.load(zoo.DEFAULT_MODEL).config
-    assert zoo.DEFAULT_MODEL == "lstm384-v13" and c.count_orders == (2, 3, 4, 6, 8, 12) and c.match_group_bytes
+    assert zoo.DEFAULT_MODEL == "lstm384-v16" and c.count_orders == (2, 3, 4, 6, 8, 12) and c.match_group_bytes
     assert c.count_word == 1 and len(c.count_betas) == 27 * 14
 
 

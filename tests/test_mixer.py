@@ -13,6 +13,7 @@ import neuralzip
 from neuralzip import NeuralZipError, zoo
 from neuralzip.coder import RangeDecoders, RangeEncoders
 from neuralzip.fused import coder as coder_loops
+from neuralzip.fused.apm import POINTS
 from neuralzip.mixer import BitMixer
 from neuralzip.train.mixer import with_mixer
 
@@ -48,17 +49,20 @@ def test_structured_text_costs_far_less_with_the_mixer():
     data = _records(300)
     with_it, without = neuralzip.compress(data), neuralzip.compress(data, model="lstm384-v12")
     assert neuralzip.decompress(with_it) == data
-    assert len(with_it) < 0.4 * len(without)          # 679 and 2,002 bytes of 9,961
-    assert hashlib.sha256(with_it).hexdigest()[:16] == "db929f3da12de220"
+    assert len(with_it) < 0.4 * len(without)          # 691 and 2,002 bytes of 9,961
+    assert hashlib.sha256(with_it).hexdigest()[:16] == "d87287e07b1e52c8"
+    v13 = neuralzip.compress(data, model="lstm384-v13")      # no input map: 679 bytes
+    assert hashlib.sha256(v13).hexdigest()[:16] == "db929f3da12de220"
 
 
-def _window(table_bits=10):
-    """A mixer and coders over a batch of 3 streams of one group and 1 of another, fed made-up frequencies."""
+def _window(table_bits=10, map_order=2):
+    """A mixer (with an input map) and coders over a batch of 3 streams of one group and 1 of another, fed made-up
+    frequencies."""
     rng = np.random.default_rng(7)
     text = np.frombuffer(_records(40)[:4 * 300], np.uint8).reshape(4, 300).copy()
     freqs = rng.integers(1, 1 << 12, (300, 4, 256)).astype(np.int64)
     lengths = np.array([300, 300, 250, 300], np.int64)
-    mixer = BitMixer([5, 5, 5, 9], lengths.tolist(), table_bits, 12, 255)
+    mixer = BitMixer([5, 5, 5, 9], lengths.tolist(), table_bits, 12, 255, map_order)
     coders = RangeEncoders([300, 300, 250, 300, 850], mixer)
     targets = np.array([[0, 4], [1, 4], [2, 4], [3, -1]], np.int64)
     coders.encode_window(freqs, text, 0, lengths, targets)
@@ -67,10 +71,11 @@ def _window(table_bits=10):
 
 def test_the_loops_give_the_same_words_without_numba():
     """The loops' integers are the same run by Python on numpy scalars (NUMBA_DISABLE_JIT=1) as compiled."""
-    code = "import sys; sys.path.insert(0, 'tests'); import test_mixer; print([p.hex() for p in test_mixer._window()[0]])"
+    code = ("import sys; sys.path.insert(0, 'tests'); import test_mixer; "
+            "print([[p.hex() for p in test_mixer._window(map_order=k)[0]] for k in (0, 2)])")
     done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, NUMBA_DISABLE_JIT="1"),
                           capture_output=True, text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
-    assert done.stdout.strip() == str([p.hex() for p in _window()[0]])
+    assert done.stdout.strip() == str([[p.hex() for p in _window(map_order=k)[0]] for k in (0, 2)])
 
 
 def test_decoding_follows_the_encoder_and_learns_from_known_rows():
@@ -79,7 +84,7 @@ def test_decoding_follows_the_encoder_and_learns_from_known_rows():
     payloads, freqs, text, lengths = _window()
     sources = np.array([0, -1, 2, 3], np.int64)         # stream 1's bytes are known
     decoders = RangeDecoders([payloads[0], b"", payloads[2], payloads[3]],
-                             BitMixer([5, 5, 5, 9], lengths.tolist(), 10, 12, 255))
+                             BitMixer([5, 5, 5, 9], lengths.tolist(), 10, 12, 255, 2))
     out = np.zeros((4, 300), np.int64)
     symbols = np.zeros(4, np.int64)
     for t in range(300):
@@ -95,7 +100,7 @@ def test_a_damaged_payload_is_refused_or_decodes_other_bytes():
     payloads, freqs, text, lengths = _window()
     damaged = bytearray(payloads[3])
     damaged[8] ^= 0xFF
-    decoders = RangeDecoders([bytes(damaged)], BitMixer([9], [300], 10, 12, 255))
+    decoders = RangeDecoders([bytes(damaged)], BitMixer([9], [300], 10, 12, 255, 2))
     symbols = np.zeros(1, np.int64)
     got = []
     try:
@@ -107,21 +112,22 @@ def test_a_damaged_payload_is_refused_or_decodes_other_bytes():
     assert got != text[3].tolist()
 
 
-@pytest.mark.parametrize("settings", [(9, 12, 255), (23, 12, 255), (16, 0, 255), (16, 12, 0), (16, 12, 1024)])
+@pytest.mark.parametrize("settings", [(9, 12, 255), (23, 12, 255), (16, 0, 255), (16, 12, 0), (16, 12, 1024),
+                                      (16, 12, 255, -1), (16, 12, 255, 5)])
 def test_bad_mixer_settings_are_refused(settings):
     with pytest.raises(ValueError, match="bit mixer"):
         BitMixer([0], [10], *settings)
 
 
 def test_the_mixer_models_are_the_maps_models_with_the_mixer():
-    """lstm384-v13, -v14 and -v15 are what their cards' commands make of lstm384-v12, -v11 and -v9, byte for byte;
-    they are the default, the best and the middle levels."""
-    for made_of, base in (("lstm384-v13", "lstm384-v12"), ("lstm384-v14", "lstm384-v11"),
-                          ("lstm384-v15", "lstm384-v9")):
+    """lstm384-v13, -v14, -v15 and -v16 are what their cards' commands make of lstm384-v12, -v11, -v9 and -v10,
+    byte for byte; -v16, -v14 and -v15 are the default, the best and the middle levels."""
+    for made_of, base, map_order in (("lstm384-v13", "lstm384-v12", 0), ("lstm384-v14", "lstm384-v11", 0),
+                                     ("lstm384-v15", "lstm384-v9", 0), ("lstm384-v16", "lstm384-v10", 2)):
         model = zoo.load(made_of)
-        made = with_mixer(zoo.load(base), 16, 12, 255, made_of, model.description)
+        made = with_mixer(zoo.load(base), 16, 12, 255, made_of, model.description, map_order)
         assert hashlib.sha256(made).digest() == model.sha256
-    assert zoo.DEFAULT_MODEL == zoo.level(5).model == zoo.level(6).model == "lstm384-v13"
+    assert zoo.DEFAULT_MODEL == zoo.level(5).model == zoo.level(6).model == "lstm384-v16"
     assert zoo.BEST_MODEL == zoo.level(7).model == zoo.level(9).model == "lstm384-v14"
     assert zoo.MIDDLE_MODEL == zoo.level(3).model == zoo.level(4).model == "lstm384-v15"
 
@@ -135,3 +141,5 @@ def test_a_small_group_gets_small_tables():
     mixer = BitMixer([3, 3, 8], [600, 424, 4096], 16, 12, 255)
     assert mixer.state.table_bits.tolist() == [12, 14]
     assert mixer.state.tables.nbytes == 12 * (2 ** 12 + 2 ** 14) * 64
+    with_map = BitMixer([3, 3, 8], [600, 424, 4096], 16, 12, 255, 2)      # the input map: as many rows as a context
+    assert with_map.state.map_points.nbytes == (2 ** 12 + 2 ** 14) * POINTS * 4

@@ -19,7 +19,7 @@ from .coder import decode_bit, encode_bit
 from .hashing import MASK32, MURMUR, next_word
 
 CONTEXTS = 12                # the context models, each a table of probabilities (FORMAT.md "Bit mixer")
-INPUTS = CONTEXTS + 2        # the network's decision, a bias, and each context's
+INPUTS = CONTEXTS + 3        # the network's decision, a bias, each context's and the input map's
 BIAS = 256                   # the bias input, in stretch units
 LINE = 256                   # columns of the line above that the record contexts can read
 FIELDS = 64                  # fields of a line whose starts the record contexts keep
@@ -29,7 +29,8 @@ PROB_BITS = 22               # a context's probability of a 1, in 2**22ths, besi
 COUNT_MASK = 1023
 HALF = 1 << (PROB_BITS - 1)  # a slot holds its probability XOR HALF, so that a new (zero) slot says 1/2
 MAP_ROWS = 256 * 256         # the map's rows: previous byte x node
-MAP_RATE = 6                 # the map's points move 1/64 of the way to each bit
+MAP_RATE = 6                 # the maps' points move 1/64 of the way to each bit
+INPUT_MAP_SALT = 13 << 24    # the input map's hash differs from every context model's (salts 1 ... CONTEXTS)
 WEIGHT_LIMIT = 1 << 23       # a weight's difference from its start stays within this
 
 
@@ -62,6 +63,10 @@ class MixerState(NamedTuple):
     reciprocal: np.ndarray       # (1024,) a slot's step at each count, in 65536ths: 2 / (2 n + 3)
     limit: int                   # a slot's count stops here
     cumulative: np.ndarray       # (257,) the frequencies' partial sums, for the stream at hand
+    map_order: int               # the input map's context: the last map_order bytes (0: no input map)
+    map_bits: np.ndarray         # (G,) each group's input map: 2**bits rows of POINTS points
+    map_base: np.ndarray         # (G,) where each group's rows begin
+    map_points: np.ndarray       # int32 (rows * POINTS,), each point's difference from its start
 
 
 @inline
@@ -130,14 +135,39 @@ def _node_probability(m, depth, node):
 
 
 @inline
-def _predict(m, g, node, place, previous, p_net):
+def _read_map(m, points, row, x):
+    """A map's reading at stretch x (its row's two points around it, interpolated), in 4096ths, and the cell of
+    the nearer point, which learns."""
+    position = x + 2048
+    low, w = position >> 7, position & 127
+    cell = row * POINTS + low
+    a = np.int64(points[cell]) + m.initial[low]
+    c = np.int64(points[cell + 1]) + m.initial[low + 1]
+    return (a * (128 - w) + c * w) >> 11, cell + (w >= 64)
+
+
+@inline
+def _input_map(m, g, node, history):
+    """The input map's reading of the network's decision (x[0]) in the context of the last map_order bytes and the
+    node, as a stretched input, and its cell; (0, -1) where the model has no input map."""
+    if m.map_order == 0:
+        return np.int64(0), np.int64(-1)
+    key = (history & ((np.int64(1) << (8 * m.map_order)) - 1)) << 8 | node
+    row = m.map_base[g] + (_hash(_hash((key & MASK32) ^ (key >> 32)) ^ INPUT_MAP_SALT) >> (32 - m.map_bits[g]))
+    p, cell = _read_map(m, m.map_points, row, m.inputs[0])
+    return m.stretch[min(max(p, 1), 4095)], cell
+
+
+@inline
+def _predict(m, g, node, place, previous, history, p_net):
     """The decision's probability of a 1 (1 ... 4095): the two weight sets' mixes of the inputs, averaged, then
-    mixed with the map's reading of it; returns it with both mixes and the map's cell, for _learn."""
+    mixed with the map's reading of it; returns it with both mixes and the two maps' cells, for _learn."""
     x = m.inputs
     x[0] = m.stretch[p_net]
     x[1] = BIAS
     for i in range(CONTEXTS):
         x[2 + i] = m.stretch[((np.int64(m.tables[m.slots[i], place]) >> 10) ^ HALF) >> (PROB_BITS - 12)]
+    x[INPUTS - 1], input_cell = _input_map(m, g, node, history)
     dot_node, dot_byte = np.int64(0), np.int64(0)
     for k in range(INPUTS):
         start = WEIGHT_ONE if k == 0 else 0
@@ -145,22 +175,22 @@ def _predict(m, g, node, place, previous, p_net):
         dot_byte += (np.int64(m.weights[g, 256 + previous, k]) + start) * x[k]
     p_node, p_byte = _squash(m, dot_node >> 16), _squash(m, dot_byte >> 16)
     mixed = min(max((p_node + p_byte) >> 1, 1), 4095)
-    position = m.stretch[mixed] + 2048
-    low, w = position >> 7, position & 127
-    cell = (g * MAP_ROWS + (previous << 8 | node)) * POINTS + low
-    a = np.int64(m.points[cell]) + m.initial[low]
-    c = np.int64(m.points[cell + 1]) + m.initial[low + 1]
-    mapped = (a * (128 - w) + c * w) >> 11
+    mapped, cell = _read_map(m, m.points, g * MAP_ROWS + (previous << 8 | node), m.stretch[mixed])
     p = min(max((mixed + 3 * mapped) >> 2, 1), 4095)
-    return p, p_node, p_byte, cell + (w >= 64)
+    return p, p_node, p_byte, cell, input_cell
 
 
 @inline
-def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell):
-    """After a decision: the map's nearer point, both weight sets and every context's slot move toward the bit."""
-    cell_low = cell % POINTS
-    target = bit << 16
-    m.points[cell] += (target - (np.int64(m.points[cell]) + m.initial[cell_low])) >> MAP_RATE
+def _train_point(m, points, cell, bit):
+    points[cell] += ((bit << 16) - (np.int64(points[cell]) + m.initial[cell % POINTS])) >> MAP_RATE
+
+
+@inline
+def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell, input_cell):
+    """After a decision: the maps' nearer points, both weight sets and every context's slot move toward the bit."""
+    _train_point(m, m.points, cell, bit)
+    if input_cell >= 0:
+        _train_point(m, m.map_points, input_cell, bit)
     x = m.inputs
     error_node = ((bit << 12) - p_node) * m.rate
     error_byte = ((bit << 12) - p_byte) * m.rate
@@ -227,14 +257,15 @@ def _open(m, b, f):
 
 
 @inline
-def _decision(m, g, depth, node, place, previous):
-    """The decision at node (depth bits read): each context's block found at a nibble's start (where place starts
-    again at 1), then the prediction; returns _predict's values and the place."""
+def _decision(m, b, g, depth, node, place, previous):
+    """The decision at node (depth bits read) of stream b: each context's block found at a nibble's start (where
+    place starts again at 1), then the prediction; returns _predict's values and the place."""
     if depth == 0 or depth == 4:
         _locate(m, g, 0 if depth == 0 else node)
         place = 1
-    p, p_node, p_byte, cell = _predict(m, g, node, place, previous, _node_probability(m, depth, node))
-    return p, p_node, p_byte, cell, place
+    p, p_node, p_byte, cell, input_cell = _predict(m, g, node, place, previous, m.history[b],
+                                                   _node_probability(m, depth, node))
+    return p, p_node, p_byte, cell, input_cell, place
 
 
 @njit
@@ -252,12 +283,12 @@ def encode_window(m, coders, freqs, symbols, start, lengths, targets):
             g, previous = _open(m, b, freqs[w, b])
             node, place = 1, 1
             for depth in range(8):
-                p, p_node, p_byte, cell, place = _decision(m, g, depth, node, place, previous)
+                p, p_node, p_byte, cell, input_cell, place = _decision(m, b, g, depth, node, place, previous)
                 bit = (s >> (7 - depth)) & 1
                 for k in range(targets.shape[1]):
                     if targets[b, k] >= 0:
                         encode_bit(coders, targets[b, k], p, bit)
-                _learn(m, g, node, place, previous, bit, p_node, p_byte, cell)
+                _learn(m, g, node, place, previous, bit, p_node, p_byte, cell, input_cell)
                 node, place = node * 2 + bit, place * 2 + bit
             _end(m, b, s)
 
@@ -274,11 +305,11 @@ def decode_step(m, decoders, freqs, t, lengths, sources, out):
         g, previous = _open(m, b, freqs[b])
         node, place = 1, 1
         for depth in range(8):
-            p, p_node, p_byte, cell, place = _decision(m, g, depth, node, place, previous)
+            p, p_node, p_byte, cell, input_cell, place = _decision(m, b, g, depth, node, place, previous)
             bit = decode_bit(decoders, e, p) if e >= 0 else (known >> (7 - depth)) & 1
             if bit < 0:
                 return b
-            _learn(m, g, node, place, previous, bit, p_node, p_byte, cell)
+            _learn(m, g, node, place, previous, bit, p_node, p_byte, cell, input_cell)
             node, place = node * 2 + bit, place * 2 + bit
         out[b] = node - 256
         _end(m, b, node - 256)

@@ -9,18 +9,22 @@ from .derive import derived, main
 
 
 def with_mixer(model: modelfile.ModelFile, table_bits: int, rate: int, limit: int, name: str,
-               description: str = "") -> bytes:
-    return derived(model, name, description, mixer_table_bits=table_bits, mixer_rate=rate, mixer_limit=limit)
+               description: str = "", map_order: int = 0) -> bytes:
+    return derived(model, name, description, mixer_table_bits=table_bits, mixer_rate=rate, mixer_limit=limit,
+                   mixer_map_order=map_order)
 
 
 def _add_settings(p):
     p.add_argument("--table-bits", type=int, default=16, help="blocks of 16 probabilities per context model: 2**bits")
     p.add_argument("--rate", type=int, default=12, help="the mixing weights' learning rate")
     p.add_argument("--limit", type=int, default=255, help="a probability's count stops growing here")
+    p.add_argument("--map-order", type=int, default=0,
+                   help="> 0: the network's decision through an adaptive map on the last this many bytes, as one "
+                        "more input (default 0: none)")
 
 
 def _settings(a) -> dict:
-    return dict(mixer_table_bits=a.table_bits, mixer_rate=a.rate, mixer_limit=a.limit)
+    return dict(mixer_table_bits=a.table_bits, mixer_rate=a.rate, mixer_limit=a.limit, mixer_map_order=a.map_order)
 
 
 if __name__ == "__main__":
