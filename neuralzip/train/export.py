@@ -42,8 +42,8 @@ def integer_tensors(state: dict, config: ModelConfig) -> dict[str, torch.Tensor]
 
 
 def export(checkpoint: Path, out: Path, name: str, description: str = "", match_from: ModelConfig | None = None) -> bytes:
-    """Write the integer model file; match_from: a config whose match model, context counts and probability maps
-    (if any) the new model keeps."""
+    """Write the integer model file; match_from: a config whose match model, context counts, probability maps and
+    bit mixer (if any) the new model keeps."""
     ck = torch.load(checkpoint, weights_only=False, map_location="cpu")
     arch = ck.get("arch", {}).get("arch", "lstm")
     if arch != "lstm":
@@ -52,7 +52,7 @@ def export(checkpoint: Path, out: Path, name: str, description: str = "", match_
     config = ModelConfig(vocab_size=ck["config"]["vocab_size"], hidden=ck["config"]["hidden"])
     if match_from is not None:
         adaptive = {f.name: getattr(match_from, f.name) for f in dataclasses.fields(ModelConfig)
-                    if f.name.startswith(("match_", "count_", "apm_"))}
+                    if f.name.startswith(("match_", "count_", "apm_", "mixer_"))}
         config = dataclasses.replace(config, **adaptive)
     data = modelfile.dump(name, config, integer_tensors(ck["model"], config), description)
     out.write_bytes(data)
