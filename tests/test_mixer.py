@@ -120,13 +120,17 @@ def test_bad_mixer_settings_are_refused(settings):
 
 
 def test_the_mixer_models_are_the_maps_models_with_the_mixer():
-    """lstm384-v13, -v14, -v15 and -v16 are what their cards' commands make of lstm384-v12, -v11, -v9 and -v10,
-    byte for byte; -v16, -v14 and -v15 are the default, the best and the middle levels."""
-    for made_of, base, map_order in (("lstm384-v13", "lstm384-v12", 0), ("lstm384-v14", "lstm384-v11", 0),
-                                     ("lstm384-v15", "lstm384-v9", 0), ("lstm384-v16", "lstm384-v10", 2)):
+    """lstm384-v13, -v14, -v15, -v16 and lstm128-v2 are what their cards' commands make of lstm384-v12, -v11, -v9,
+    -v10 and lstm128-v1, byte for byte; -v16, -v14, -v15 and lstm128-v2 are the default, the best, the middle and
+    the second levels."""
+    for made_of, base, map_order, counts in (
+            ("lstm384-v13", "lstm384-v12", 0, True), ("lstm384-v14", "lstm384-v11", 0, True),
+            ("lstm384-v15", "lstm384-v9", 0, True), ("lstm384-v16", "lstm384-v10", 2, True),
+            ("lstm128-v2", "lstm128-v1", 2, False)):
         model = zoo.load(made_of)
-        made = with_mixer(zoo.load(base), 16, 12, 255, made_of, model.description, map_order)
+        made = with_mixer(zoo.load(base), 16, 12, 255, made_of, model.description, map_order, counts)
         assert hashlib.sha256(made).digest() == model.sha256
+    assert not zoo.load("lstm128-v2").config.count_orders and zoo.FAST_MODEL == zoo.level(2).model == "lstm128-v2"
     assert zoo.DEFAULT_MODEL == zoo.level(5).model == zoo.level(6).model == "lstm384-v16"
     assert zoo.BEST_MODEL == zoo.level(7).model == zoo.level(9).model == "lstm384-v14"
     assert zoo.MIDDLE_MODEL == zoo.level(3).model == zoo.level(4).model == "lstm384-v15"

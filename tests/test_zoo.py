@@ -12,6 +12,7 @@ from neuralzip import NeuralZipError, modelfile, zoo
 # no longer decodes the streams made with it: these must never change.
 IDENTITIES = {
     "lstm128-v1": "d14cdbff34a918770bb928507b1f91e9430c1abf85484a19380c7c36f36ce13c",
+    "lstm128-v2": "b31c56896f9a599690956fa01b94c7f561e6e5b2c77faae0414c3a1b2e0e901c",
     "lstm384-v1": "15e1a457866f10755e908a5794741c678c07e874726940eb098699031f5110c0",
     "lstm384-v10": "a0dbb10ed314f970c9c601723dc35c70655842d0c77e734cbabb71e7b0b515fc",
     "lstm384-v11": "37ec5188dfdee78c84c86db42a41a37bb38778d3f9eb2c4786f31c2504a9cea7",

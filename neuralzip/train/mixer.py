@@ -8,10 +8,15 @@ from .. import modelfile
 from .derive import derived, main
 
 
+WITHOUT_COUNTS = dict(count_orders=(), count_betas=(), count_table_bits=0, count_word=0)
+
+
 def with_mixer(model: modelfile.ModelFile, table_bits: int, rate: int, limit: int, name: str,
-               description: str = "", map_order: int = 0) -> bytes:
+               description: str = "", map_order: int = 0, counts: bool = True) -> bytes:
+    """model with a bit mixer of these settings; counts=False also drops its context counts (the mixer's context
+    models take their place)."""
     return derived(model, name, description, mixer_table_bits=table_bits, mixer_rate=rate, mixer_limit=limit,
-                   mixer_map_order=map_order)
+                   mixer_map_order=map_order, **({} if counts else WITHOUT_COUNTS))
 
 
 def _add_settings(p):
@@ -21,10 +26,13 @@ def _add_settings(p):
     p.add_argument("--map-order", type=int, default=0,
                    help="> 0: the network's decision through an adaptive map on the last this many bytes, as one "
                         "more input (default 0: none)")
+    p.add_argument("--without-counts", action="store_true",
+                   help="drop the model's context counts: the mixer's context models take their place")
 
 
 def _settings(a) -> dict:
-    return dict(mixer_table_bits=a.table_bits, mixer_rate=a.rate, mixer_limit=a.limit, mixer_map_order=a.map_order)
+    return dict(mixer_table_bits=a.table_bits, mixer_rate=a.rate, mixer_limit=a.limit, mixer_map_order=a.map_order,
+                **(WITHOUT_COUNTS if a.without_counts else {}))
 
 
 if __name__ == "__main__":
