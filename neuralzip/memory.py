@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .apm import POINTS
 from .backend import Backend
-from .fused.mixer import CONTEXTS, MAP_ROWS
+from .fused.mixer import BASE_CONTEXTS, CONTEXTS, MAP_ROWS
 from .model import ModelConfig
 from .predictor import N_CELLS
 from .tensorlib import torch
@@ -90,7 +90,8 @@ def mixer_host_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
     if not config.mixer_table_bits:
         return 0
     input_map_rows = (1 << config.mixer_table_bits) if config.mixer_map_order else 0
-    per_group = (CONTEXTS << config.mixer_table_bits) * 64 + (MAP_ROWS + input_map_rows) * POINTS * 4
+    contexts = CONTEXTS if config.mixer_key else BASE_CONTEXTS
+    per_group = (contexts << config.mixer_table_bits) * 64 + (MAP_ROWS + input_map_rows) * POINTS * 4
     return _batch_shape(config, chunk_size, width)[2] * per_group
 
 

@@ -10,11 +10,14 @@ that node with the probabilities of 12 context models learned on this file: orde
 read, the token being read (the bytes since the last delimiter) with the field number, the column with the byte
 above it, the byte above with the one after it and the last byte, the byte above with the last two, the field
 number with the last byte, and the byte at the same place of the same field in the line before (a CSV's or a
-log's fields vary in length, so the same column is often another field). Each context model is a
+log's fields vary in length, so the same column is often another field); a model may add a 13th, the key (a JSON
+object's key, an XML attribute's or tag's name) with the token being read, which predicts a value from the values
+under the same key before it. Each context model is a
 table of probabilities, one per (context, node), each moving toward every bit it sees by 2 / (2n + 3) of the way
 (n its count so far, capped). The mixing weights are learned online too, by gradient descent on the code length:
 two weight sets, one chosen by the node and one by the previous byte, averaged; an adaptive probability map on
-(previous byte, node) then refines the mix. Every decision is coded with its probability (12 bits), so the byte
+(previous byte, node) then refines the mix. A model may also give the mixer the prediction's own decision read
+through a map on the last bytes and the node (mixer_map_order), which does the byte-level maps' work for less. Every decision is coded with its probability (12 bits), so the byte
 costs the sum of its decisions' code lengths.
 
 On the development set's structured text this takes 7-35% off the prediction's code length (CSV, logs, JSON)
@@ -52,7 +55,7 @@ class BitMixer:
     WORDS_PER_BYTE = 4           # a byte's 8 decisions write at most this many 32-bit words (each at most 12 bits)
 
     def __init__(self, groups: list[int], lengths: list[int], table_bits: int, rate: int, limit: int,
-                 map_order: int = 0):
+                 map_order: int = 0, key: bool = False):
         if not (MIN_TABLE_BITS <= table_bits <= MAX_TABLE_BITS and 1 <= rate <= 64 and 1 <= limit <= 1023
                 and 0 <= map_order <= MAX_MAP_ORDER):
             raise ValueError(f"a bit mixer needs mixer_table_bits from {MIN_TABLE_BITS} to {MAX_TABLE_BITS}, "
@@ -64,7 +67,8 @@ class BitMixer:
         for g, n in zip(groups, lengths):
             content[label[g]] += n
         bits = np.array([group_table_bits(n, table_bits) for n in content], np.int64)
-        sizes = loops.CONTEXTS << bits
+        contexts = loops.CONTEXTS if key else loops.BASE_CONTEXTS
+        sizes = contexts << bits
         map_rows = (1 << bits) if map_order else np.zeros_like(bits)      # the input map's, as many as a context's
         host = backend.Backend("cpu", loops=True)     # its tables as the loops' large tables: pages of their own
         long = np.int64
@@ -74,7 +78,9 @@ class BitMixer:
             word=np.zeros(batch, long), above=np.zeros((batch, loops.LINE), np.uint8),
             above_length=np.zeros(batch, long), line=np.zeros((batch, loops.LINE), np.uint8),
             starts=np.zeros((batch, loops.FIELDS), long), above_starts=np.zeros((batch, loops.FIELDS + 1), long),
-            above_fields=np.zeros(batch, long), token=np.zeros(batch, long),
+            above_fields=np.zeros(batch, long), token=np.zeros(batch, long), key=np.zeros(batch, long),
+            quoted=np.zeros(batch, long), last_quoted=np.zeros(batch, long), in_tag=np.zeros(batch, long),
+            contexts=contexts,
             keys=np.zeros(loops.CONTEXTS, long), slots=np.zeros(loops.CONTEXTS, long),
             inputs=np.zeros(loops.INPUTS, long), table_bits=bits,
             table_base=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(long),
@@ -96,7 +102,7 @@ class BitMixer:
         if not config.match_group_bytes:
             raise ValueError("a bit mixer needs match groups (match_group_bytes > 0)")
         return cls(groups, lengths, config.mixer_table_bits, config.mixer_rate, config.mixer_limit,
-                   config.mixer_map_order)
+                   config.mixer_map_order, bool(config.mixer_key))
 
     def encode_window(self, coders, freqs: np.ndarray, symbols: np.ndarray, start: int, lengths: np.ndarray,
                       targets: np.ndarray) -> None:

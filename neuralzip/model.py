@@ -61,6 +61,8 @@ class ModelConfig:
     mixer_limit: int = 0         # a context model's probability learns at 2 / (2 n + 3), n counted up to this
     mixer_map_order: int = 0     # > 0: one more input, the network's decision through an adaptive map on the last
                                  # this many bytes and the node (neuralzip.mixer); 0: none
+    mixer_key: int = 0           # 1: a 13th context model, the key (JSON's, an XML attribute's or tag's name) with the
+                                 # token being read; 0: none
 
 
 TENSOR_SPECS = {  # name -> (dtype, shape as a function of the config)

@@ -37,7 +37,8 @@ class ModelFile:
 # config fields added after models were shipped: written only when set, so that a model made before one existed
 # rebuilds to the same bytes (and the same SHA-256, its identity in every stream)
 _LATER_FIELDS = {"count_word", "apm_orders", "apm_table_bits", "apm_limit", "apm_share", "apm_word", "apm_mass",
-                "mixer_table_bits", "mixer_rate", "mixer_limit", "mixer_map_order"}
+                "mixer_table_bits", "mixer_rate", "mixer_limit", "mixer_map_order",
+                "mixer_key"}
 
 
 def dump(name: str, config: ModelConfig, tensors: dict, description: str = "") -> bytes:

@@ -184,5 +184,5 @@ def test_fine_tuning_the_default_model_helps_on_its_kind_of_data(log_files, tmp_
     assert tuned.match_context == base.match_context and list(tuned.match_prior) == list(base.match_prior)
     assert tuned.match_group_bytes == base.match_group_bytes > 0                 # the whole match model comes along
     assert tuned.match_table_bits == base.match_table_bits
-    mixer = ("mixer_table_bits", "mixer_rate", "mixer_limit", "mixer_map_order")      # and the bit mixer
+    mixer = ("mixer_table_bits", "mixer_rate", "mixer_limit", "mixer_map_order", "mixer_key")    # and the mixer
     assert [getattr(tuned, f) for f in mixer] == [getattr(base, f) for f in mixer] and base.mixer_table_bits

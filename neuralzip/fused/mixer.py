@@ -18,8 +18,9 @@ from .apm import POINTS    # the map's interpolation points per row, as neuralzi
 from .coder import decode_bit, encode_bit
 from .hashing import MASK32, MURMUR, next_word
 
-CONTEXTS = 12                # the context models, each a table of probabilities (FORMAT.md "Bit mixer")
-INPUTS = CONTEXTS + 3        # the network's decision, a bias, each context's and the input map's
+BASE_CONTEXTS = 12           # the context models, each a table of probabilities (FORMAT.md "Bit mixer")
+CONTEXTS = BASE_CONTEXTS + 1 # and the key context, which a model has with mixer_key
+INPUTS = CONTEXTS + 3        # the network's decision, a bias, each context's (0 for one not used) and the input map's
 BIAS = 256                   # the bias input, in stretch units
 LINE = 256                   # columns of the line above that the record contexts can read
 FIELDS = 64                  # fields of a line whose starts the record contexts keep
@@ -48,6 +49,11 @@ class MixerState(NamedTuple):
     above_starts: np.ndarray     # (B, FIELDS + 1) the same of the line before, and where it ended
     above_fields: np.ndarray     # (B,) how many of them the line before had (at most FIELDS)
     token: np.ndarray            # (B,) the hash of the bytes since the last delimiter (or the delimiter itself)
+    key: np.ndarray              # (B,) the hash of the last key: a JSON object's, an XML attribute's or tag's name
+    quoted: np.ndarray           # (B,) the hash of the bytes since the last double quote
+    last_quoted: np.ndarray      # (B,) the same, as it was at that quote
+    in_tag: np.ndarray           # (B,) 1 between a < and the end of the name after it
+    contexts: int                # the context models this model uses: 12, or 13 with the key context
     keys: np.ndarray             # (CONTEXTS,) this byte's context keys, for the stream at hand
     slots: np.ndarray            # (CONTEXTS,) this nibble's 16-slot block per context
     inputs: np.ndarray           # (INPUTS,) this decision's stretched inputs
@@ -106,7 +112,8 @@ def _begin(m, b):
     k[9] = above | h1 << 8 | h2 << 16
     k[10] = m.field[b] | h1 << 8
     k[11] = aligned | min(offset, 255) << 9 | min(f, 63) << 17
-    for i in range(CONTEXTS):
+    k[12] = _hash(m.key[b]) ^ m.token[b]      # a value's bytes so far under its key
+    for i in range(m.contexts):
         k[i] = _hash(_hash(k[i]) ^ (i + 1) << 24)
 
 
@@ -114,7 +121,7 @@ def _begin(m, b):
 def _locate(m, g, nibble):
     """Each context's block of 16 slots for this nibble (0 for a byte's first, 16 + the first for its second)."""
     bits = m.table_bits[g]
-    for i in range(CONTEXTS):
+    for i in range(m.contexts):
         m.slots[i] = m.table_base[g] + (i << bits) + (_hash(m.keys[i] ^ nibble) >> (32 - bits))
 
 
@@ -165,7 +172,7 @@ def _predict(m, g, node, place, previous, history, p_net):
     x = m.inputs
     x[0] = m.stretch[p_net]
     x[1] = BIAS
-    for i in range(CONTEXTS):
+    for i in range(m.contexts):
         x[2 + i] = m.stretch[((np.int64(m.tables[m.slots[i], place]) >> 10) ^ HALF) >> (PROB_BITS - 12)]
     x[INPUTS - 1], input_cell = _input_map(m, g, node, history)
     dot_node, dot_byte = np.int64(0), np.int64(0)
@@ -199,7 +206,7 @@ def _learn(m, g, node, place, previous, bit, p_node, p_byte, cell, input_cell):
         m.weights[g, node, k] = min(max(w, -WEIGHT_LIMIT), WEIGHT_LIMIT)
         w = np.int64(m.weights[g, 256 + previous, k]) + ((x[k] * error_byte + (1 << 15)) >> 16)
         m.weights[g, 256 + previous, k] = min(max(w, -WEIGHT_LIMIT), WEIGHT_LIMIT)
-    for i in range(CONTEXTS):
+    for i in range(m.contexts):
         e = np.int64(m.tables[m.slots[i], place])
         p, n = (e >> 10) ^ HALF, e & COUNT_MASK
         p += (((bit << PROB_BITS) - p) * m.reciprocal[n]) >> 16
@@ -235,7 +242,30 @@ def _end(m, b, s):
         m.token[b] = s
     else:
         m.token[b] = (m.token[b] * 773 + s + 1) & MASK32
-    m.word[b] = next_word(m.word[b], s)
+    word = m.word[b]
+    m.word[b] = next_word(word, s)
+    _next_key(m, b, s, word)
+
+
+@inline
+def _next_key(m, b, s, word):
+    """After byte s (word: the word hash before it): the key a value that follows belongs to. JSON: the quoted
+    string before a colon; XML and HTML: the word before an equals sign, or a tag's name once it ends."""
+    if s == 61 and word != 0:                                   # name=
+        m.key[b] = word
+    if s == 60:                                                 # <, then the tag's name (after a / too)
+        m.in_tag[b] = 1
+    elif m.in_tag[b] == 1 and m.word[b] == 0 and (word != 0 or s != 47):
+        if word != 0:
+            m.key[b] = word
+        m.in_tag[b] = 0
+    if s == 34:
+        m.last_quoted[b] = m.quoted[b]
+        m.quoted[b] = 0
+    else:
+        m.quoted[b] = (m.quoted[b] * 773 + s + 1) & MASK32
+        if s == 58 and ((m.history[b] >> 8) & 0xFF) == 34:    # "name":
+            m.key[b] = m.last_quoted[b]
 
 
 @inline

@@ -12,11 +12,11 @@ WITHOUT_COUNTS = dict(count_orders=(), count_betas=(), count_table_bits=0, count
 
 
 def with_mixer(model: modelfile.ModelFile, table_bits: int, rate: int, limit: int, name: str,
-               description: str = "", map_order: int = 0, counts: bool = True) -> bytes:
+               description: str = "", map_order: int = 0, counts: bool = True, key: bool = False) -> bytes:
     """model with a bit mixer of these settings; counts=False also drops its context counts (the mixer's context
     models take their place)."""
     return derived(model, name, description, mixer_table_bits=table_bits, mixer_rate=rate, mixer_limit=limit,
-                   mixer_map_order=map_order, **({} if counts else WITHOUT_COUNTS))
+                   mixer_map_order=map_order, **({} if counts else WITHOUT_COUNTS), **({"mixer_key": 1} if key else {}))
 
 
 def _add_settings(p):
@@ -26,13 +26,15 @@ def _add_settings(p):
     p.add_argument("--map-order", type=int, default=0,
                    help="> 0: the network's decision through an adaptive map on the last this many bytes, as one "
                         "more input (default 0: none)")
+    p.add_argument("--key", action="store_true",
+                   help="a 13th context model: the key (JSON's, an XML attribute's or tag's name) with the token")
     p.add_argument("--without-counts", action="store_true",
                    help="drop the model's context counts: the mixer's context models take their place")
 
 
 def _settings(a) -> dict:
     return dict(mixer_table_bits=a.table_bits, mixer_rate=a.rate, mixer_limit=a.limit, mixer_map_order=a.map_order,
-                **(WITHOUT_COUNTS if a.without_counts else {}))
+                **(WITHOUT_COUNTS if a.without_counts else {}), **({"mixer_key": 1} if a.key else {}))
 
 
 if __name__ == "__main__":
