@@ -17,8 +17,8 @@ table of probabilities, one per (context, node), each moving toward every bit it
 (n its count so far, capped). The mixing weights are learned online too, by gradient descent on the code length:
 two weight sets, one chosen by the node and one by the previous byte, averaged; an adaptive probability map on
 (previous byte, node) then refines the mix. A model may also give the mixer the prediction's own decision read
-through a map on the last bytes and the node (mixer_map_order), which does the byte-level maps' work for less. Every decision is coded with its probability (12 bits), so the byte
-costs the sum of its decisions' code lengths.
+through a map on the last bytes and the node (mixer_map_order), which does the byte-level maps' work for less.
+Every decision is coded with its probability (12 bits), so the byte costs the sum of its decisions' code lengths.
 
 On the development set's structured text this takes 7-35% off the prediction's code length (CSV, logs, JSON)
 and 0.1-10% off prose (CHOICES.md "The bit mixer"). It runs on the host whatever the predictor's device, on the
@@ -36,7 +36,7 @@ from .apm import INITIAL_POINTS, STRETCH_TABLE, squash
 from .fused import mixer as loops
 
 MIN_TABLE_BITS, MAX_TABLE_BITS = 10, 22
-MAX_MAP_ORDER = 4               # the input map's context fits the 32-bit hash's input with the node
+MAX_MAP_ORDER = 4               # the input map reads at most the last 4 bytes (with the node, folded to 32 bits)
 
 
 def group_table_bits(content: int, table_bits: int) -> int:

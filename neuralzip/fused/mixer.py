@@ -31,7 +31,7 @@ COUNT_MASK = 1023
 HALF = 1 << (PROB_BITS - 1)  # a slot holds its probability XOR HALF, so that a new (zero) slot says 1/2
 MAP_ROWS = 256 * 256         # the map's rows: previous byte x node
 MAP_RATE = 6                 # the maps' points move 1/64 of the way to each bit
-INPUT_MAP_SALT = 13 << 24    # the input map's hash differs from every context model's (salts 1 ... CONTEXTS)
+INPUT_MAP_SALT = 13 << 24    # salts the input map's hash (its rows are a table of their own)
 WEIGHT_LIMIT = 1 << 23       # a weight's difference from its start stays within this
 
 
