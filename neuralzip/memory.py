@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .apm import POINTS
 from .backend import Backend
-from .fused.mixer import BASE_CONTEXTS, CONTEXTS, MAP_ROWS
+from .mixer import group_bytes
 from .model import ModelConfig
 from .predictor import N_CELLS
 from .tensorlib import torch
@@ -89,9 +89,7 @@ def mixer_host_bytes(config: ModelConfig, chunk_size: int, width: int) -> int:
     group), which stays on the host whatever the device."""
     if not config.mixer_table_bits:
         return 0
-    input_map_rows = (1 << config.mixer_table_bits) if config.mixer_map_order else 0
-    contexts = CONTEXTS if config.mixer_key else BASE_CONTEXTS
-    per_group = (contexts << config.mixer_table_bits) * 64 + (MAP_ROWS + input_map_rows) * POINTS * 4
+    per_group = group_bytes(config.mixer_table_bits, config.mixer_map_order, bool(config.mixer_key))
     return _batch_shape(config, chunk_size, width)[2] * per_group
 
 

@@ -46,6 +46,18 @@ def group_table_bits(content: int, table_bits: int) -> int:
     return min(max(MIN_TABLE_BITS, (content - 1).bit_length() + 2), table_bits)
 
 
+def context_models(key: bool) -> int:
+    """The context models of a mixer: 12, and the key context with mixer_key."""
+    return loops.CONTEXTS if key else loops.BASE_CONTEXTS
+
+
+def group_bytes(bits: int, map_order: int, key: bool) -> int:
+    """The memory of one group's tables and maps at 2**bits blocks per context model (the input map, where
+    map_order > 0, has as many rows as a context model has blocks)."""
+    map_rows = loops.MAP_ROWS + ((1 << bits) if map_order else 0)
+    return (context_models(key) << bits) * 64 + map_rows * loops.POINTS * 4
+
+
 class BitMixer:
     """The mixer's state for a batch of streams: groups (B,) each stream's group, lengths (B,) each stream's
     length, table_bits: at most 2**table_bits blocks of 16 probabilities per context model and group (fewer for a
@@ -67,7 +79,7 @@ class BitMixer:
         for g, n in zip(groups, lengths):
             content[label[g]] += n
         bits = np.array([group_table_bits(n, table_bits) for n in content], np.int64)
-        contexts = loops.CONTEXTS if key else loops.BASE_CONTEXTS
+        contexts = context_models(key)
         sizes = contexts << bits
         map_rows = (1 << bits) if map_order else np.zeros_like(bits)      # the input map's, as many as a context's
         host = backend.Backend("cpu", loops=True)     # its tables as the loops' large tables: pages of their own
@@ -90,7 +102,7 @@ class BitMixer:
             initial=np.array(INITIAL_POINTS, long), stretch=np.array(STRETCH_TABLE, long),
             squash=np.array([squash(x) for x in range(-2047, 2048)], long), rate=rate,
             reciprocal=np.array([(2 << 16) // (2 * n + 3) for n in range(1024)], long), limit=limit,
-            cumulative=np.zeros(257, long), map_order=map_order, map_bits=bits,
+            cumulative=np.zeros(257, long), map_order=map_order,
             map_base=np.concatenate([[0], np.cumsum(map_rows)[:-1]]).astype(long),
             map_points=host.zeros(max(int(map_rows.sum()), 1) * loops.POINTS, np.int32))
 

@@ -34,8 +34,8 @@ class Level:
     chunk_size: int     # bytes per independent chunk
 
 
-DEFAULT_MODEL = "lstm384-v16"  # lstm384-v10 and the bit mixer with an input map: 13-26 % smaller than lstm384-v12 on
-                               # structured text, and a fifth faster than lstm384-v13 (no byte-level maps)
+DEFAULT_MODEL = "lstm384-v16"  # lstm384-v10 and the bit mixer with an input map and the key context: 13-26 % smaller
+                               # than lstm384-v12 on structured text, as fast (no byte-level maps)
 BEST_MODEL = "lstm384-v14"    # lstm384-v11 (maps on every node) and the bit mixer
 MIDDLE_MODEL = "lstm384-v15"  # lstm384-v9 (three orders of counts, one set of betas) and the bit mixer: faster
 FAST_MODEL = "lstm128-v2"     # 128 cells and the bit mixer (no counts): about 4 times the speed, 0.1 bpb larger

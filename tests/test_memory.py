@@ -83,3 +83,8 @@ def test_the_bit_mixers_host_tables_narrow_a_wide_batch():
     full = BitMixer([0], [config.match_group_bytes], config.mixer_table_bits, 12, 255).state
     # a batch of one 4 KiB chunk is counted as two groups (a batch may start and end inside one)
     assert memory.mixer_host_bytes(config, 4096, 1) == 2 * (full.tables.nbytes + full.points.nbytes)
+    default = zoo.load(zoo.DEFAULT_MODEL).config           # with the key context and the input map
+    full = BitMixer([0], [default.match_group_bytes], default.mixer_table_bits, 12, 255, default.mixer_map_order,
+                    bool(default.mixer_key)).state
+    assert memory.mixer_host_bytes(default, 4096, 1) == 2 * (full.tables.nbytes + full.points.nbytes
+                                                             + full.map_points.nbytes)

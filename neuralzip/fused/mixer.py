@@ -70,8 +70,7 @@ class MixerState(NamedTuple):
     limit: int                   # a slot's count stops here
     cumulative: np.ndarray       # (257,) the frequencies' partial sums, for the stream at hand
     map_order: int               # the input map's context: the last map_order bytes (0: no input map)
-    map_bits: np.ndarray         # (G,) each group's input map: 2**bits rows of POINTS points
-    map_base: np.ndarray         # (G,) where each group's rows begin
+    map_base: np.ndarray         # (G,) where each group's rows begin (2**table_bits of POINTS points each)
     map_points: np.ndarray       # int32 (rows * POINTS,), each point's difference from its start
 
 
@@ -112,7 +111,8 @@ def _begin(m, b):
     k[9] = above | h1 << 8 | h2 << 16
     k[10] = m.field[b] | h1 << 8
     k[11] = aligned | min(offset, 255) << 9 | min(f, 63) << 17
-    k[12] = _hash(m.key[b]) ^ m.token[b]      # a value's bytes so far under its key
+    if m.contexts == CONTEXTS:
+        k[12] = _hash(m.key[b]) ^ m.token[b]  # a value's bytes so far under its key
     for i in range(m.contexts):
         k[i] = _hash(_hash(k[i]) ^ (i + 1) << 24)
 
@@ -160,7 +160,7 @@ def _input_map(m, g, node, history):
     if m.map_order == 0:
         return np.int64(0), np.int64(-1)
     key = (history & ((np.int64(1) << (8 * m.map_order)) - 1)) << 8 | node
-    row = m.map_base[g] + (_hash(_hash((key & MASK32) ^ (key >> 32)) ^ INPUT_MAP_SALT) >> (32 - m.map_bits[g]))
+    row = m.map_base[g] + (_hash(_hash((key & MASK32) ^ (key >> 32)) ^ INPUT_MAP_SALT) >> (32 - m.table_bits[g]))
     p, cell = _read_map(m, m.map_points, row, m.inputs[0])
     return m.stretch[min(max(p, 1), 4095)], cell
 
@@ -244,7 +244,8 @@ def _end(m, b, s):
         m.token[b] = (m.token[b] * 773 + s + 1) & MASK32
     word = m.word[b]
     m.word[b] = next_word(word, s)
-    _next_key(m, b, s, word)
+    if m.contexts == CONTEXTS:
+        _next_key(m, b, s, word)
 
 
 @inline

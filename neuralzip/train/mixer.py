@@ -11,12 +11,17 @@ from .derive import derived, main
 WITHOUT_COUNTS = dict(count_orders=(), count_betas=(), count_table_bits=0, count_word=0)
 
 
+def mixer_settings(table_bits: int, rate: int, limit: int, map_order: int = 0, counts: bool = True,
+                   key: bool = False) -> dict:
+    """The config fields of a bit mixer of these settings; counts=False also drops the model's context counts (the
+    mixer's context models take their place)."""
+    return dict(mixer_table_bits=table_bits, mixer_rate=rate, mixer_limit=limit, mixer_map_order=map_order,
+                **({} if counts else WITHOUT_COUNTS), **({"mixer_key": 1} if key else {}))
+
+
 def with_mixer(model: modelfile.ModelFile, table_bits: int, rate: int, limit: int, name: str,
                description: str = "", map_order: int = 0, counts: bool = True, key: bool = False) -> bytes:
-    """model with a bit mixer of these settings; counts=False also drops its context counts (the mixer's context
-    models take their place)."""
-    return derived(model, name, description, mixer_table_bits=table_bits, mixer_rate=rate, mixer_limit=limit,
-                   mixer_map_order=map_order, **({} if counts else WITHOUT_COUNTS), **({"mixer_key": 1} if key else {}))
+    return derived(model, name, description, **mixer_settings(table_bits, rate, limit, map_order, counts, key))
 
 
 def _add_settings(p):
@@ -33,8 +38,7 @@ def _add_settings(p):
 
 
 def _settings(a) -> dict:
-    return dict(mixer_table_bits=a.table_bits, mixer_rate=a.rate, mixer_limit=a.limit, mixer_map_order=a.map_order,
-                **(WITHOUT_COUNTS if a.without_counts else {}), **({"mixer_key": 1} if a.key else {}))
+    return mixer_settings(a.table_bits, a.rate, a.limit, a.map_order, not a.without_counts, a.key)
 
 
 if __name__ == "__main__":
